@@ -1,0 +1,82 @@
+"""The SQLite schema of a minitrack store, and its forward migrations.
+
+Table and column names follow MLflow's SQL store so that anyone who has read
+MLflow's schema finds their way here. The schema version lives in
+``PRAGMA user_version``; ``MIGRATIONS[n]`` upgrades a version-``n`` file to ``n + 1``.
+"""
+
+from __future__ import annotations
+
+# Each entry upgrades the schema by one version. Never edit a released entry:
+# append a new one, so that every existing database can walk forward.
+MIGRATIONS: list[str] = [
+    # 0 -> 1: the initial schema.
+    """
+    CREATE TABLE experiments (
+        experiment_id     INTEGER PRIMARY KEY,
+        name              TEXT NOT NULL UNIQUE,
+        artifact_location TEXT NOT NULL,
+        lifecycle_stage   TEXT NOT NULL DEFAULT 'active',
+        creation_time     INTEGER,
+        last_update_time  INTEGER
+    );
+    CREATE TABLE experiment_tags (
+        experiment_id INTEGER NOT NULL REFERENCES experiments(experiment_id),
+        key           TEXT NOT NULL,
+        value         TEXT,
+        PRIMARY KEY (experiment_id, key)
+    );
+    CREATE TABLE runs (
+        run_uuid        TEXT PRIMARY KEY,
+        name            TEXT,
+        experiment_id   INTEGER NOT NULL REFERENCES experiments(experiment_id),
+        user_id         TEXT,
+        status          TEXT NOT NULL,
+        start_time      INTEGER,
+        end_time        INTEGER,
+        lifecycle_stage TEXT NOT NULL DEFAULT 'active',
+        artifact_uri    TEXT,
+        deleted_time    INTEGER
+    );
+    CREATE INDEX idx_runs_experiment_start ON runs (experiment_id, start_time DESC);
+    CREATE TABLE params (
+        run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
+        key      TEXT NOT NULL,
+        value    TEXT NOT NULL,
+        PRIMARY KEY (run_uuid, key)
+    );
+    CREATE INDEX idx_params_key_value ON params (key, value);
+    CREATE TABLE tags (
+        run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
+        key      TEXT NOT NULL,
+        value    TEXT,
+        PRIMARY KEY (run_uuid, key)
+    );
+    CREATE INDEX idx_tags_key_value ON tags (key, value);
+    -- Every logged value, the whole history. SQLite stores NaN as NULL, so NaN
+    -- is kept as value NULL with is_nan = 1.
+    CREATE TABLE metrics (
+        run_uuid  TEXT NOT NULL REFERENCES runs(run_uuid),
+        key       TEXT NOT NULL,
+        value     REAL,
+        timestamp INTEGER NOT NULL,
+        step      INTEGER NOT NULL DEFAULT 0,
+        is_nan    INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX idx_metrics_run_key ON metrics (run_uuid, key, step, timestamp);
+    -- The value search and the runs table use: per run and key, the entry with
+    -- the highest (step, timestamp, value), as MLflow defines "latest".
+    CREATE TABLE latest_metrics (
+        run_uuid  TEXT NOT NULL REFERENCES runs(run_uuid),
+        key       TEXT NOT NULL,
+        value     REAL,
+        timestamp INTEGER NOT NULL,
+        step      INTEGER NOT NULL DEFAULT 0,
+        is_nan    INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (run_uuid, key)
+    );
+    CREATE INDEX idx_latest_metrics_key_value ON latest_metrics (key, value);
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
