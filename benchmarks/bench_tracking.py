@@ -1,0 +1,238 @@
+"""Tracking workloads, minitrack against MLflow, each tracker in its own fresh process.
+
+    python benchmarks/bench_tracking.py            # full run, prints the table
+    python benchmarks/bench_tracking.py --quick    # tiny sizes: checks the harness works
+
+Every tracker gets a fresh interpreter (a `worker.py` process) and fresh temporary stores.
+Measurements are interleaved, one repeat of one tracker then one of the other, alternating
+who goes first, so a noisy neighbour slows both. The first repeat of every workload is a
+warm-up and is thrown away. `import` is measured in a new interpreter per repeat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from report import TRACKERS, summarize, text_table  # noqa: E402
+
+# What a child process sees: one OpenMP thread, and no phoning home (there is no network).
+CHILD_ENV = {
+    "OMP_NUM_THREADS": "1",
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "DO_NOT_TRACK": "true",
+    "GIT_PYTHON_REFRESH": "quiet",
+    "PYTHONUNBUFFERED": "1",
+}
+
+# Timing code run by a new interpreter: the import alone, without interpreter start-up.
+IMPORT_PROBE = """
+import sys, time
+start = time.perf_counter()
+import {module}
+seconds = time.perf_counter() - start
+heavy = [m for m in ("pandas", "numpy", "sklearn", "xgboost", "yaml", "starlette", "uvicorn",
+                     "click", "sqlalchemy", "alembic") if m in sys.modules]
+print(seconds, ",".join(heavy))
+"""
+
+
+@dataclass
+class Plan:
+    """Sizes of one benchmark run; `quick()` is the smoke-test version."""
+
+    repeats: int = 7
+    warmups: int = 1
+    calls: dict[str, int] = field(
+        default_factory=lambda: {"start_run+end_run": 20, "log_metric": 50, "log_param": 50}
+    )
+    sweep_runs: int = 50
+    search_runs: int = 10_000
+    search_repeats: int = 5
+
+    @classmethod
+    def quick(cls) -> Plan:
+        return cls(
+            repeats=2,
+            warmups=1,
+            calls={"start_run+end_run": 2, "log_metric": 2, "log_param": 2},
+            sweep_runs=2,
+            search_runs=20,
+            search_repeats=2,
+        )
+
+
+# name -> (unit, target ratio, size from the plan, repeats from the plan)
+WORKLOAD_TABLE = {
+    "start_run+end_run": ("per run", 20, lambda p: p.calls["start_run+end_run"], "repeats"),
+    "log_metric": ("per call", 100, lambda p: p.calls["log_metric"], "repeats"),
+    "log_param": ("per call", 100, lambda p: p.calls["log_param"], "repeats"),
+    "sweep (50 runs)": ("per sweep", 20, lambda p: p.sweep_runs, "repeats"),
+    "search_runs (DataFrame)": ("per search", 30, lambda p: p.search_runs, "search_repeats"),
+}
+
+
+def child_env() -> dict[str, str]:
+    return {**os.environ, **CHILD_ENV}
+
+
+class Worker:
+    """A `worker.py` process for one tracker, driven over its stdin/stdout."""
+
+    def __init__(self, tracker: str, work_dir: Path):
+        self.tracker = tracker
+        self.store_dir = work_dir / tracker
+        self.store_dir.mkdir()
+        self.log_path = work_dir / f"{tracker}.log"
+        self.log = self.log_path.open("w")
+        self.process = subprocess.Popen(
+            [
+                *(sys.executable, str(HERE / "worker.py")),
+                *("--tracker", tracker, "--store-dir", str(self.store_dir)),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
+            env=child_env(),
+        )
+        self.version = self._reply()["version"]
+
+    def _reply(self) -> dict:
+        line = self.process.stdout.readline()
+        if not line:
+            self.log.flush()
+            raise RuntimeError(
+                f"the {self.tracker} worker stopped; its log:\n{self.log_path.read_text()[-3000:]}"
+            )
+        reply = json.loads(line)
+        if "error" in reply:
+            raise RuntimeError(
+                f"{self.tracker}: {reply['error']}\n{reply.get('trace', '')}".rstrip()
+            )
+        return reply
+
+    def ask(self, **command) -> dict:
+        self.process.stdin.write(json.dumps(command) + "\n")
+        self.process.stdin.flush()
+        return self._reply()
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.stdin.write(json.dumps({"cmd": "quit"}) + "\n")
+            self.process.stdin.close()
+            self.process.wait(timeout=60)
+        self.log.close()
+
+
+def interleaved_rounds(count: int, trackers: tuple[str, ...]):
+    """Round r measures every tracker once, the first one alternating between rounds."""
+    for index in range(count):
+        yield trackers if index % 2 == 0 else tuple(reversed(trackers))
+
+
+def measure_import(trackers: tuple[str, ...], plan: Plan, work_dir: Path) -> dict:
+    samples: dict[str, list[float]] = {name: [] for name in trackers}
+    heavy: dict[str, str] = {}
+    for index, order in enumerate(interleaved_rounds(plan.warmups + plan.repeats, trackers)):
+        for name in order:
+            done = subprocess.run(
+                [sys.executable, "-c", IMPORT_PROBE.format(module=name)],
+                capture_output=True,
+                text=True,
+                env=child_env(),
+                cwd=work_dir,
+                check=True,
+            )
+            seconds, _, loaded = done.stdout.strip().partition(" ")
+            heavy[name] = loaded or "none"
+            if index >= plan.warmups:
+                samples[name].append(float(seconds))
+    row = {"workload": "import", "unit": "per import", "target": 20}
+    row.update({name: summarize(values) for name, values in samples.items()})
+    if "minitrack" in heavy:
+        row["notes"] = "heavy modules loaded by `import minitrack`: " + heavy["minitrack"]
+    return row
+
+
+def measure_workload(name: str, workers: dict[str, Worker], plan: Plan) -> dict:
+    unit, target, size_of, repeats_attr = WORKLOAD_TABLE[name]
+    size = size_of(plan)
+    for worker in workers.values():
+        worker.ask(cmd="setup", workload=name, size=size)
+    samples: dict[str, list[float]] = {tracker: [] for tracker in workers}
+    rounds = plan.warmups + getattr(plan, repeats_attr)
+    for index, order in enumerate(interleaved_rounds(rounds, tuple(workers))):
+        for tracker in order:
+            seconds = workers[tracker].ask(cmd="measure")["seconds"]
+            if index >= plan.warmups:
+                samples[tracker].append(seconds)
+    infos = {tracker: worker.ask(cmd="finish")["info"] for tracker, worker in workers.items()}
+    row = {"workload": name, "unit": unit, "target": target, "size": size, "info": infos}
+    row.update({tracker: summarize(values) for tracker, values in samples.items()})
+    return row
+
+
+def search_notes(row: dict) -> str:
+    """Whether both trackers returned the same runs, and what filling the stores cost."""
+    infos = row["info"]
+    parts = [f"{row['size']} runs"]
+    results = {(info.get("rows"), tuple(info.get("first_runs", []))) for info in infos.values()}
+    if len(infos) > 1:
+        parts.append("same rows in both" if len(results) == 1 else f"RESULTS DIFFER: {infos}")
+    first = next(iter(infos.values()))
+    parts.append(f"{first.get('rows')} rows")
+    for tracker, info in infos.items():
+        fill = info.get("fill_ms_per_run")
+        if fill is not None:
+            cached = " (cached)" if info.get("cached") else ""
+            parts.append(f"fill {tracker} {fill:.2f} ms/run{cached}")
+    return "; ".join(parts)
+
+
+def run_tracking(trackers: tuple[str, ...] = TRACKERS, plan: Plan | None = None) -> dict:
+    """Measure every tracking workload; return `{"versions": ..., "rows": [...]}`."""
+    plan = plan or Plan()
+    with tempfile.TemporaryDirectory(prefix="bench-tracking-") as tmp:
+        work_dir = Path(tmp)
+        rows = [measure_import(trackers, plan, work_dir)]
+        workers = {name: Worker(name, work_dir) for name in trackers}
+        try:
+            for name in WORKLOAD_TABLE:
+                print(f"  measuring {name} ...", file=sys.stderr, flush=True)
+                rows.append(measure_workload(name, workers, plan))
+        finally:
+            for worker in workers.values():
+                worker.close()
+        rows[-1]["notes"] = search_notes(rows[-1])
+        versions = {name: worker.version for name, worker in workers.items()}
+    return {"versions": versions, "rows": rows}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Tracking workloads: minitrack vs MLflow.")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, to check the harness")
+    parser.add_argument("--trackers", default=",".join(TRACKERS), help="comma-separated")
+    parser.add_argument("--json", type=Path, help="also write the results to this file")
+    args = parser.parse_args(argv)
+    plan = Plan.quick() if args.quick else Plan()
+    results = run_tracking(tuple(args.trackers.split(",")), plan)
+    print(text_table(results["rows"]))
+    for row in results["rows"]:
+        if row.get("notes"):
+            print(f"- {row['workload']}: {row['notes']}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
