@@ -21,7 +21,7 @@ from pathlib import Path
 
 from workloads import SEARCH_EXPERIMENT, WORKLOAD_VERSION, sqlite_uri, sweep_params
 
-CACHE_DIR = Path(__file__).resolve().parent / ".cache"
+CACHE_DIR = Path(os.environ.get("BENCH_CACHE_DIR", Path(__file__).resolve().parent / ".cache"))
 FIRST_START_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z: fixed so both stores match
 
 

@@ -1,0 +1,72 @@
+"""The benchmark harness runs every workload and reports it in the promised shape.
+
+These runs use tiny sizes (`--quick`): they check the harness, never speed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+WORKLOADS = [
+    "import",
+    "start_run+end_run",
+    "log_metric",
+    "log_param",
+    "sweep (50 runs)",
+    "search_runs (DataFrame)",
+]
+
+
+def run_quick(tmp_path: Path, trackers: str) -> tuple[str, dict]:
+    results_file = tmp_path / "results.json"
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "run.py"), "--quick", "--only", "tracking"]
+        + ["--trackers", trackers, "--json", str(results_file)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "BENCH_CACHE_DIR": str(tmp_path / "cache")},
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout, json.loads(results_file.read_text())
+
+
+def test_quick_run_of_minitrack_reports_every_workload(tmp_path):
+    printed, results = run_quick(tmp_path, "minitrack")
+
+    assert [row["workload"] for row in results["rows"]] == WORKLOADS
+    assert set(results["versions"]) == {"minitrack"}
+    for row in results["rows"]:
+        timing = row["minitrack"]
+        assert len(timing["samples"]) == 2  # the warm-up repeat is not among them
+        assert timing["q1"] <= timing["median"] <= timing["q3"]
+        assert timing["median"] > 0
+        assert row["workload"] in printed
+    # The import probe says what `import minitrack` loaded: nothing heavy.
+    assert results["rows"][0]["notes"].endswith(": none")
+    search = results["rows"][-1]
+    assert search["info"]["minitrack"]["rows"] > 0
+    assert "fill minitrack" in search["notes"]
+
+
+@pytest.mark.mlflow
+@pytest.mark.slow
+def test_quick_run_puts_mlflow_beside_minitrack_with_the_same_search_result(tmp_path):
+    pytest.importorskip("mlflow")
+    printed, results = run_quick(tmp_path, "mlflow,minitrack")
+
+    for row in results["rows"]:
+        assert {"mlflow", "minitrack"} <= set(row)
+        assert row["target"] in (20, 30, 100)
+    assert "same rows in both" in results["rows"][-1]["notes"]
+    table_lines = {line.split("  ")[0]: line for line in printed.splitlines()}
+    for workload in WORKLOADS:
+        assert table_lines[workload].rstrip().endswith(("PASS", "short"))
