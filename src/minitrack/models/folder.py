@@ -1,0 +1,187 @@
+"""Writing a model folder and logging it to a run, shared by every flavour.
+
+A flavour module (minitrack.sklearn, minitrack.xgboost) says how to write its model file
+and what its MLmodel entries are; this module does the rest the same way for all of them:
+the input example and signature, the environment files, the size, the MLmodel file.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from minitrack.exceptions import RESOURCE_ALREADY_EXISTS, MinitrackException
+from minitrack.models.mlmodel import MLMODEL_FILE_NAME, PYFUNC_FLAVOR, Model, folder_size_bytes
+from minitrack.models.requirements import _python_version, infer_requirements, write_environment
+from minitrack.models.signature import first_rows, infer_signature, save_input_example
+
+DEFAULT_ARTIFACT_PATH = "model"
+LOG_MODEL_HISTORY_TAG = "mlflow.log-model.history"
+MAX_TAG_VALUE = 8000
+
+
+@dataclass
+class FlavorSpec:
+    """What one flavour contributes to a model folder."""
+
+    name: str  # "sklearn"
+    loader_module: str  # MLflow's loader, e.g. "mlflow.sklearn", so MLflow can load it too
+    model_file: str  # file name inside the folder
+    write_model: Callable[[Path], None]  # writes the model file at the given path
+    flavor_conf: dict[str, Any]  # the flavour's own MLmodel section
+    pyfunc_conf: dict[str, Any] = field(default_factory=dict)  # extra python_function keys
+    distributions: Iterable[str] = ()  # libraries the model needs to load
+    modules: Iterable[str] = ()  # modules the serialised model refers to
+    predict: Callable[[Any], Any] | None = None  # for the signature's outputs
+
+
+@dataclass
+class ModelInfo:
+    """What log_model returns (MLflow's `ModelInfo`, the fields students use)."""
+
+    artifact_path: str
+    flavors: dict[str, Any]
+    model_uri: str
+    model_uuid: str
+    run_id: str | None
+    signature: dict[str, Any] | None
+    utc_time_created: str
+    model_size_bytes: int | None
+    saved_input_example_info: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None
+
+
+def _prepare_empty_folder(path: Path) -> None:
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise MinitrackException(
+            f"Cannot save the model to '{path}': that path already exists and is not empty. "
+            "Choose a new folder, or delete the old one first.",
+            RESOURCE_ALREADY_EXISTS,
+        )
+    path.mkdir(parents=True, exist_ok=True)
+
+
+def _requirements(
+    spec: FlavorSpec, pip_requirements: list[str] | None, extra_pip_requirements: list[str] | None
+) -> list[str]:
+    if pip_requirements is not None:
+        return list(pip_requirements)
+    return infer_requirements(spec.distributions, spec.modules) + list(extra_pip_requirements or [])
+
+
+def save_model_folder(
+    spec: FlavorSpec,
+    path: str | Path,
+    *,
+    input_example: Any = None,
+    signature: Any = None,
+    pip_requirements: list[str] | None = None,
+    extra_pip_requirements: list[str] | None = None,
+    metadata: dict[str, Any] | None = None,
+    run_id: str | None = None,
+    artifact_path: str | None = None,
+) -> Model:
+    """Write a complete MLflow-format model folder at `path` and return its MLmodel."""
+    path = Path(path)
+    _prepare_empty_folder(path)
+    try:
+        spec.write_model(path / spec.model_file)
+        example_info = (
+            save_input_example(path, input_example) if input_example is not None else None
+        )
+        if signature is None and example_info is not None:
+            output = spec.predict(input_example) if spec.predict else None
+            signature = infer_signature(input_example, output)
+        elif signature is not None and not isinstance(signature, dict):
+            signature = _signature_dict(signature)
+        env = write_environment(path, _requirements(spec, pip_requirements, extra_pip_requirements))
+        model = Model(
+            artifact_path=artifact_path,
+            run_id=run_id,
+            signature=signature,
+            saved_input_example_info=example_info,
+            metadata=metadata,
+        )
+        model.add_flavor(
+            PYFUNC_FLAVOR,
+            loader_module=spec.loader_module,
+            env=env,
+            python_version=_python_version(),
+            **spec.pyfunc_conf,
+        )
+        model.add_flavor(spec.name, **spec.flavor_conf)
+        # Measured before MLmodel exists, like MLflow: the size of what the model needs.
+        model.model_size_bytes = folder_size_bytes(path)
+        model.save(path / MLMODEL_FILE_NAME)
+    except BaseException:
+        # A half-written folder would look like a model: remove it.
+        shutil.rmtree(path, ignore_errors=True)
+        raise
+    return model
+
+
+def _signature_dict(signature: Any) -> dict[str, Any]:
+    """Accept MLflow's ModelSignature objects too (they offer to_dict())."""
+    to_dict = getattr(signature, "to_dict", None)
+    if to_dict is None:
+        raise MinitrackException(
+            f"signature must be a dict with 'inputs'/'outputs' JSON strings or an object with "
+            f"to_dict(), got {type(signature).__name__}. Or pass input_example= and let "
+            "minitrack infer it."
+        )
+    return to_dict()
+
+
+def log_model_folder(
+    spec: FlavorSpec,
+    artifact_path: str | None = None,
+    **save_kwargs: Any,
+) -> ModelInfo:
+    """Save the model into the active run's artifacts under `artifact_path` ("model")."""
+    import minitrack
+
+    artifact_path = artifact_path or DEFAULT_ARTIFACT_PATH
+    run = minitrack.active_run() or minitrack.start_run()
+    run_id = run.info.run_id
+    with tempfile.TemporaryDirectory(prefix="minitrack-model-") as tmp:
+        local = Path(tmp) / "model"
+        model = save_model_folder(
+            spec, local, run_id=run_id, artifact_path=artifact_path, **save_kwargs
+        )
+        minitrack.log_artifacts(str(local), artifact_path)
+    _append_log_model_history(run_id, model)
+    return ModelInfo(
+        artifact_path=artifact_path,
+        flavors=model.flavors,
+        model_uri=f"runs:/{run_id}/{artifact_path}",
+        model_uuid=model.model_uuid,
+        run_id=run_id,
+        signature=model.signature,
+        utc_time_created=model.utc_time_created,
+        model_size_bytes=model.model_size_bytes,
+        saved_input_example_info=model.saved_input_example_info,
+        metadata=model.metadata,
+    )
+
+
+def _append_log_model_history(run_id: str, model: Model) -> None:
+    """MLflow's `mlflow.log-model.history` tag: the UI's "Models" column reads it."""
+    import minitrack
+
+    run = minitrack.MlflowClient().get_run(run_id)
+    history = json.loads(run.data.tags.get(LOG_MODEL_HISTORY_TAG, "[]"))
+    kept = ("artifact_path", "flavors", "run_id", "utc_time_created", "model_uuid")
+    history.append({key: value for key, value in model.to_dict().items() if key in kept})
+    value = json.dumps(history)
+    while len(value) > MAX_TAG_VALUE and len(history) > 1:
+        history.pop(0)  # tag values are capped: keep the newest models
+        value = json.dumps(history)
+    minitrack.MlflowClient().set_tag(run_id, LOG_MODEL_HISTORY_TAG, value)
+
+
+__all__ = ["FlavorSpec", "ModelInfo", "first_rows", "log_model_folder", "save_model_folder"]

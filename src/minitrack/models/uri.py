@@ -1,0 +1,68 @@
+"""Model URIs: `runs:/<run_id>/<path>`, `file://` URIs and plain folder paths -> a local folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from minitrack.exceptions import RESOURCE_DOES_NOT_EXIST, MinitrackException
+from minitrack.models.mlmodel import MLMODEL_FILE_NAME
+
+RUNS_SCHEME = "runs:/"
+
+
+def _split_runs_uri(uri: str) -> tuple[str, str]:
+    rest = uri[len(RUNS_SCHEME) :].strip("/")
+    run_id, _, path = rest.partition("/")
+    if not run_id or not path:
+        raise MinitrackException(
+            f"Model URI '{uri}' is incomplete: write it as runs:/<run_id>/<artifact path>, "
+            "for example runs:/0123abcd/model."
+        )
+    return run_id, path
+
+
+def _run_artifact_folder(run_id: str, path: str, uri: str) -> Path:
+    from minitrack import artifacts
+
+    try:
+        return Path(artifacts.resolve_runs_uri(f"{RUNS_SCHEME}{run_id}/{path}"))
+    except MinitrackException as error:
+        raise MinitrackException(
+            f"Cannot load model '{uri}': {error.message}", error.error_code
+        ) from error
+
+
+def resolve_model_uri(model_uri: str | Path) -> Path:
+    """The local folder of a model, checked to be a model folder (it holds MLmodel)."""
+    uri = str(model_uri)
+    if uri.startswith(RUNS_SCHEME):
+        run_id, path = _split_runs_uri(uri)
+        folder = _run_artifact_folder(run_id, path, uri)
+        where = f"run {run_id} has no artifact '{path}'"
+    elif uri.startswith("file://"):
+        from urllib.parse import unquote, urlparse
+
+        folder = Path(unquote(urlparse(uri).path))
+        where = f"'{folder}' does not exist"
+    elif "://" in uri or uri.startswith("models:/"):
+        raise MinitrackException(
+            f"Cannot load model '{uri}': minitrack reads runs:/<run_id>/<path> URIs and local "
+            "folders (there is no model registry or remote storage). Use the run's URI that "
+            "log_model returned (model_info.model_uri) or the model folder's path."
+        )
+    else:
+        folder = Path(uri).expanduser()
+        where = f"'{folder}' does not exist"
+    if not folder.exists():
+        raise MinitrackException(
+            f"Cannot load model '{uri}': {where}. Check the run id and the artifact path "
+            "given to log_model (default 'model'), or the folder path.",
+            RESOURCE_DOES_NOT_EXIST,
+        )
+    if not (folder / MLMODEL_FILE_NAME).is_file():
+        raise MinitrackException(
+            f"Cannot load model '{uri}': '{folder}' is not a model folder (it has no "
+            f"{MLMODEL_FILE_NAME} file). Point at the folder log_model/save_model wrote.",
+            RESOURCE_DOES_NOT_EXIST,
+        )
+    return folder
