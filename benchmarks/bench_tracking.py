@@ -88,7 +88,7 @@ def child_env() -> dict[str, str]:
 class Worker:
     """A `worker.py` process for one tracker, driven over its stdin/stdout."""
 
-    def __init__(self, tracker: str, work_dir: Path):
+    def __init__(self, tracker: str, work_dir: Path, profile_dir: Path | None = None):
         self.tracker = tracker
         self.store_dir = work_dir / tracker
         self.store_dir.mkdir()
@@ -98,6 +98,7 @@ class Worker:
             [
                 *(sys.executable, str(HERE / "worker.py")),
                 *("--tracker", tracker, "--store-dir", str(self.store_dir)),
+                *(("--profile-dir", str(profile_dir.resolve())) if profile_dir else ()),
             ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -199,13 +200,16 @@ def search_notes(row: dict) -> str:
     return "; ".join(parts)
 
 
-def run_tracking(trackers: tuple[str, ...] = TRACKERS, plan: Plan | None = None) -> dict:
-    """Measure every tracking workload; return `{"versions": ..., "rows": [...]}`."""
+def run_tracking(
+    trackers: tuple[str, ...] = TRACKERS, plan: Plan | None = None, profile_dir: Path | None = None
+) -> dict:
+    """Measure every tracking workload; return `{"versions": ..., "rows": [...]}`.
+    With `profile_dir`, each worker writes a cProfile of every workload there."""
     plan = plan or Plan()
     with tempfile.TemporaryDirectory(prefix="bench-tracking-") as tmp:
         work_dir = Path(tmp)
         rows = [measure_import(trackers, plan, work_dir)]
-        workers = {name: Worker(name, work_dir) for name in trackers}
+        workers = {name: Worker(name, work_dir, profile_dir) for name in trackers}
         try:
             for name in WORKLOAD_TABLE:
                 print(f"  measuring {name} ...", file=sys.stderr, flush=True)
@@ -223,9 +227,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="tiny sizes, to check the harness")
     parser.add_argument("--trackers", default=",".join(TRACKERS), help="comma-separated")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
+    parser.add_argument(
+        "--profile", type=Path, metavar="DIR", help="cProfile every workload into DIR (slower)"
+    )
     args = parser.parse_args(argv)
     plan = Plan.quick() if args.quick else Plan()
-    results = run_tracking(tuple(args.trackers.split(",")), plan)
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
+    results = run_tracking(tuple(args.trackers.split(",")), plan, args.profile)
     print(text_table(results["rows"]))
     for row in results["rows"]:
         if row.get("notes"):
