@@ -23,7 +23,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from report import TRACKERS, summarize, text_table  # noqa: E402
+from report import TRACKERS, format_seconds, summarize, text_table  # noqa: E402
 
 # What a child process sees: one OpenMP thread, and no phoning home (there is no network).
 CHILD_ENV = {
@@ -165,6 +165,36 @@ def measure_import(trackers: tuple[str, ...], plan: Plan, work_dir: Path) -> dic
     return row
 
 
+SQLITE_FLOOR_PROBE = """
+import sqlite3, statistics, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("PRAGMA journal_mode=WAL")
+db.execute("PRAGMA synchronous=NORMAL")
+db.execute("CREATE TABLE m (key TEXT, value REAL, step INTEGER, ts INTEGER)")
+samples = []
+for repeat in range(8):
+    start = time.perf_counter()
+    for step in range(200):
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("INSERT INTO m VALUES ('loss', ?, ?, 0)", (1.0 / (step + 1), step))
+        db.execute("COMMIT")
+    samples.append((time.perf_counter() - start) / 200)
+print(statistics.median(samples[1:]))
+"""
+
+
+def sqlite_floor(work_dir: Path) -> float:
+    """Seconds of one bare INSERT + COMMIT in WAL mode: what no durable tracker can beat."""
+    done = subprocess.run(
+        [sys.executable, "-c", SQLITE_FLOOR_PROBE, str(work_dir / "floor.db")],
+        capture_output=True,
+        text=True,
+        env=child_env(),
+        check=True,
+    )
+    return float(done.stdout)
+
+
 def measure_workload(name: str, workers: dict[str, Worker], plan: Plan) -> dict:
     unit, target, size_of, repeats_attr = WORKLOAD_TABLE[name]
     size = size_of(plan)
@@ -218,6 +248,13 @@ def run_tracking(
             for worker in workers.values():
                 worker.close()
         rows[-1]["notes"] = search_notes(rows[-1])
+        floor = sqlite_floor(work_dir)
+        for row in rows:
+            if row["workload"] in ("log_metric", "log_param"):
+                row["notes"] = (
+                    f"floor: a bare SQLite INSERT+COMMIT (WAL, synchronous=NORMAL) "
+                    f"takes {format_seconds(floor)}"
+                )
         versions = {name: worker.version for name, worker in workers.items()}
     return {"versions": versions, "rows": rows}
 
