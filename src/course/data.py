@@ -302,7 +302,7 @@ def load_month(
             warnings.warn(f"{exc} Ignoring the cached file.", stacklevel=2)
         else:
             print(f"Data source: cache, {path} ({rows:,} trips)")
-            return _head(pd.read_parquet(path), size)
+            return _labelled(_head(pd.read_parquet(path), size), "cache", str(path))
     if source == "cache":
         raise DataError(
             f"{path} is not in the cache. Run `course data fetch {month}` while online, or "
@@ -317,11 +317,18 @@ def load_month(
             raise
         return _synthetic(month, size, seed, reason=str(exc))
     print(f"Data source: download, {url_for(month, url_template)} -> {path}")
-    return _head(pd.read_parquet(path), size)
+    return _labelled(_head(pd.read_parquet(path), size), "download", str(path))
 
 
 def _head(frame, size: int | None):
     return frame if size is None else frame.head(size).reset_index(drop=True)
+
+
+def _labelled(frame, source: str, path: str):
+    """Record where the trips came from; lessons log ``frame.attrs["path"]`` as a param."""
+    frame.attrs["source"] = source
+    frame.attrs["path"] = path
+    return frame
 
 
 def _synthetic(month: str, size: int | None, seed: int | None, reason: str | None):
@@ -336,5 +343,6 @@ def _synthetic(month: str, size: int | None, seed: int | None, reason: str | Non
         print(f"WARNING: {message}")
     rows = size or synthetic.DEFAULT_ROWS
     frame = synthetic.generate(month, rows=rows, seed=seed)
+    frame.attrs["path"] = f"synthetic:{file_name(month)}?rows={rows}&seed={frame.attrs['seed']}"
     print(f"Data source: synthetic, {len(frame):,} trips for {month} (seed {frame.attrs['seed']})")
     return frame
