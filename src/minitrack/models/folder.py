@@ -140,20 +140,24 @@ def _signature_dict(signature: Any) -> dict[str, Any]:
 def log_model_folder(
     spec: FlavorSpec,
     artifact_path: str | None = None,
+    run_id: str | None = None,
     **save_kwargs: Any,
 ) -> ModelInfo:
-    """Save the model into the active run's artifacts under `artifact_path` ("model")."""
+    """Save the model into a run's artifacts under `artifact_path` ("model").
+
+    The run is `run_id`, else the active run, else a new run (as MLflow's log_model does).
+    """
     import minitrack
 
     artifact_path = artifact_path or DEFAULT_ARTIFACT_PATH
-    run = minitrack.active_run() or minitrack.start_run()
-    run_id = run.info.run_id
+    if run_id is None:
+        run_id = (minitrack.active_run() or minitrack.start_run()).info.run_id
     with tempfile.TemporaryDirectory(prefix="minitrack-model-") as tmp:
         local = Path(tmp) / "model"
         model = save_model_folder(
             spec, local, run_id=run_id, artifact_path=artifact_path, **save_kwargs
         )
-        minitrack.log_artifacts(str(local), artifact_path)
+        minitrack.MlflowClient().log_artifacts(run_id, str(local), artifact_path)
     _append_log_model_history(run_id, model)
     return ModelInfo(
         artifact_path=artifact_path,

@@ -25,7 +25,7 @@ def _run_artifact_folder(run_id: str, path: str, uri: str) -> Path:
     from minitrack import artifacts
 
     try:
-        return Path(artifacts.resolve_runs_uri(f"{RUNS_SCHEME}{run_id}/{path}"))
+        return Path(artifacts.local_path(f"{RUNS_SCHEME}{run_id}/{path}"))
     except MinitrackException as error:
         raise MinitrackException(
             f"Cannot load model '{uri}': {error.message}", error.error_code
