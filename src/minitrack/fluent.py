@@ -1,0 +1,462 @@
+"""The module-level API (``mlflow.start_run``, ``mlflow.log_metric``, ...).
+
+Keeps the active-run stack (per thread, like MLflow 3) and the active
+experiment; every call goes through an ``MlflowClient`` for the current
+tracking URI.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+
+from minitrack import context, validation
+from minitrack.client import MlflowClient
+from minitrack.entities import (
+    Experiment,
+    LifecycleStage,
+    Metric,
+    Param,
+    Run,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
+from minitrack.exceptions import MinitrackException
+from minitrack.uris import get_tracking_uri, is_tracking_uri_set, set_tracking_uri
+
+_logger = logging.getLogger(__name__)
+
+SEARCH_MAX_RESULTS_PANDAS = 100000
+_PAGE_SIZE = 10000
+
+__all__ = [
+    "ActiveRun",
+    "active_run",
+    "create_experiment",
+    "delete_experiment",
+    "delete_run",
+    "delete_tag",
+    "end_run",
+    "get_artifact_uri",
+    "get_experiment",
+    "get_experiment_by_name",
+    "get_run",
+    "get_tracking_uri",
+    "is_tracking_uri_set",
+    "last_active_run",
+    "log_artifact",
+    "log_artifacts",
+    "log_dict",
+    "log_figure",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "log_text",
+    "search_experiments",
+    "search_runs",
+    "set_experiment",
+    "set_experiment_tag",
+    "set_experiment_tags",
+    "set_tag",
+    "set_tags",
+    "set_tracking_uri",
+    "start_run",
+]
+
+
+class _RunStack(threading.local):
+    def __init__(self) -> None:
+        self.runs: list[ActiveRun] = []
+
+
+_stack = _RunStack()
+_last_active_run_id: str | None = None
+# The experiment chosen by set_experiment, remembered with the tracking URI it belongs to.
+_active_experiment: tuple[str, str] | None = None
+_clients: dict[tuple[str, str], MlflowClient] = {}
+
+
+def _client() -> MlflowClient:
+    key = (get_tracking_uri(), os.getcwd())
+    client = _clients.get(key)
+    if client is None:
+        client = _clients[key] = MlflowClient(key[0])
+    return client
+
+
+class ActiveRun(Run):
+    """The run ``start_run`` returns; ``with`` ends it (FINISHED, FAILED or KILLED)."""
+
+    __slots__ = ()
+
+    def __init__(self, run: Run) -> None:
+        super().__init__(run.info, run.data, run.inputs)
+
+    def __enter__(self) -> ActiveRun:
+        return self
+
+    def __exit__(self, exc_type, exc_val, exc_tb) -> bool:
+        if any(r.info.run_id == self.info.run_id for r in _stack.runs):
+            if exc_type is None:
+                status = "FINISHED"
+            elif issubclass(exc_type, KeyboardInterrupt):
+                status = "KILLED"
+            else:
+                status = "FAILED"
+            # End this run and any nested ones still open inside it.
+            while _stack.runs and any(r.info.run_id == self.info.run_id for r in _stack.runs):
+                end_run(status)
+        return exc_type is None
+
+
+# -- tracking URI and experiments ---------------------------------------------------------
+
+
+def _experiment_id() -> str:
+    if _active_experiment is not None and _active_experiment[0] == get_tracking_uri():
+        return _active_experiment[1]
+    env_id = os.environ.get("MLFLOW_EXPERIMENT_ID")
+    if env_id:
+        return env_id
+    env_name = os.environ.get("MLFLOW_EXPERIMENT_NAME")
+    if env_name:
+        exp = _client().get_experiment_by_name(env_name)
+        if exp is None:
+            raise MinitrackException(
+                f"MLFLOW_EXPERIMENT_NAME is '{env_name}', but no experiment has that name. "
+                "Create it with set_experiment(...) or unset the variable."
+            )
+        return exp.experiment_id
+    return "0"
+
+
+def set_experiment(
+    experiment_name: str | None = None, experiment_id: str | None = None
+) -> Experiment:
+    """Make an experiment active (created if the name is new) and return it."""
+    global _active_experiment
+    if (experiment_name is None) == (experiment_id is None):
+        raise MinitrackException(
+            "Must specify exactly one of: `experiment_id` or `experiment_name`."
+        )
+    client = _client()
+    if experiment_id is not None:
+        experiment = client.get_experiment(experiment_id)
+    else:
+        experiment, created = client.store.get_or_create_experiment(experiment_name)
+        if created:
+            _logger.info(
+                "Experiment with name '%s' does not exist. Creating a new experiment.",
+                experiment_name,
+            )
+    if experiment.lifecycle_stage != LifecycleStage.ACTIVE:
+        raise MinitrackException(
+            f"Cannot set a deleted experiment '{experiment.name}' as the active experiment. "
+            "Restore it with MlflowClient().restore_experiment("
+            f"'{experiment.experiment_id}'), or use another name."
+        )
+    _active_experiment = (get_tracking_uri(), experiment.experiment_id)
+    return experiment
+
+
+def create_experiment(
+    name: str, artifact_location: str | None = None, tags: dict | None = None
+) -> str:
+    return _client().create_experiment(name, artifact_location, tags)
+
+
+def get_experiment(experiment_id: str) -> Experiment:
+    return _client().get_experiment(experiment_id)
+
+
+def get_experiment_by_name(name: str) -> Experiment | None:
+    return _client().get_experiment_by_name(name)
+
+
+def delete_experiment(experiment_id: str) -> None:
+    _client().delete_experiment(experiment_id)
+
+
+def search_experiments(
+    view_type: int = ViewType.ACTIVE_ONLY,
+    max_results: int | None = None,
+    filter_string: str | None = None,
+    order_by: list[str] | None = None,
+) -> list[Experiment]:
+    return list(_client().search_experiments(view_type, max_results, filter_string, order_by, None))
+
+
+def set_experiment_tag(key: str, value) -> None:
+    _client().set_experiment_tag(_experiment_id(), key, value)
+
+
+def set_experiment_tags(tags: dict) -> None:
+    for key, value in tags.items():
+        set_experiment_tag(key, value)
+
+
+# -- runs ---------------------------------------------------------------------------------
+
+
+def start_run(
+    run_id: str | None = None,
+    experiment_id: str | None = None,
+    run_name: str | None = None,
+    nested: bool = False,
+    parent_run_id: str | None = None,
+    tags: dict | None = None,
+    description: str | None = None,
+    log_system_metrics: bool | None = None,
+) -> ActiveRun:
+    """Start a new run (or resume ``run_id``) and make it the active run."""
+    runs = _stack.runs
+    if experiment_id is not None:
+        experiment_id = validation.experiment_id(experiment_id)
+    if runs and not nested:
+        raise MinitrackException(
+            f"Run with UUID {runs[0].info.run_id} is already active. To start a new run, "
+            "first end the current run with mlflow.end_run(). To start a nested run, call "
+            "start_run with nested=True"
+        )
+    client = _client()
+    user_tags = {str(k): v for k, v in (tags or {}).items()}
+    if description:
+        if context.MLFLOW_RUN_NOTE in user_tags:
+            raise MinitrackException(
+                f"Description is already set via the tag {context.MLFLOW_RUN_NOTE} in tags. "
+                f"Remove the key {context.MLFLOW_RUN_NOTE} from the tags or omit the description."
+            )
+        user_tags[context.MLFLOW_RUN_NOTE] = description
+    run_id = run_id or os.environ.pop("MLFLOW_RUN_ID", None)
+    if run_id:
+        validation.run_id(run_id)
+        existing = client.get_run(run_id)
+        if existing.info.lifecycle_stage == LifecycleStage.DELETED:
+            raise MinitrackException(
+                f"Cannot start run with ID {run_id} because it is in the deleted state. "
+                "Restore it with MlflowClient().restore_run(run_id) first."
+            )
+        client.store.update_run_info(run_id, "RUNNING", existing.info.end_time, run_name)
+        if user_tags:
+            client.log_batch(run_id, tags=[RunTag(k, str(v)) for k, v in user_tags.items()])
+        active = client.get_run(run_id)
+    else:
+        if parent_run_id:
+            validation.run_id(parent_run_id, "parent_run_id")
+            if runs and parent_run_id != runs[-1].info.run_id:
+                current = runs[-1].info.run_id
+                raise MinitrackException(
+                    f"Current run with UUID {current} does not match the specified "
+                    f"parent_run_id {parent_run_id}. To start a new nested run under the parent "
+                    f"run with UUID {current}, first end the current run with mlflow.end_run()."
+                )
+            parent = client.get_run(parent_run_id)
+            if parent.info.lifecycle_stage == LifecycleStage.DELETED:
+                raise MinitrackException(
+                    f"Cannot start run under parent run with ID {parent_run_id} "
+                    "because it is in the deleted state."
+                )
+        elif runs:
+            parent_run_id = runs[-1].info.run_id
+        if parent_run_id is not None:
+            user_tags[context.MLFLOW_PARENT_RUN_ID] = parent_run_id
+        if run_name:
+            user_tags[context.MLFLOW_RUN_NAME] = run_name
+        resolved = context.system_tags()
+        resolved.update(user_tags)
+        exp_id = experiment_id if experiment_id is not None else _experiment_id()
+        active = client.create_run(exp_id, tags=resolved, run_name=run_name or None)
+    run = ActiveRun(active)
+    runs.append(run)
+    return run
+
+
+def end_run(status: str = "FINISHED") -> None:
+    """End the innermost active run (no-op when none is active)."""
+    global _last_active_run_id
+    runs = _stack.runs
+    if not runs:
+        return
+    RunStatus.from_string(status)
+    run = runs.pop()
+    _last_active_run_id = run.info.run_id
+    _client().set_terminated(run.info.run_id, status)
+
+
+def active_run() -> ActiveRun | None:
+    return _stack.runs[-1] if _stack.runs else None
+
+
+def last_active_run() -> Run | None:
+    """The active run, else the most recently ended one in this process, fetched fresh."""
+    if _stack.runs:
+        return get_run(_stack.runs[-1].info.run_id)
+    if _last_active_run_id is None:
+        return None
+    return get_run(_last_active_run_id)
+
+
+def get_run(run_id: str) -> Run:
+    return _client().get_run(run_id)
+
+
+def delete_run(run_id: str) -> None:
+    _client().delete_run(run_id)
+
+
+def _run_id_or_active(run_id: str | None = None) -> str:
+    if run_id is not None:
+        return run_id
+    if _stack.runs:
+        return _stack.runs[-1].info.run_id
+    return start_run().info.run_id  # like MLflow: logging without a run starts one
+
+
+# -- logging ------------------------------------------------------------------------------
+
+
+def log_param(key: str, value, synchronous: bool | None = None):
+    return _client().log_param(_run_id_or_active(), key, value)
+
+
+def log_params(params: dict, synchronous: bool | None = None, run_id: str | None = None) -> None:
+    run_id = _run_id_or_active(run_id)
+    _client().log_batch(run_id, params=[Param(str(k), v) for k, v in params.items()])
+
+
+def log_metric(
+    key: str,
+    value,
+    step: int | None = None,
+    synchronous: bool | None = None,
+    timestamp: int | None = None,
+    run_id: str | None = None,
+    **_ignored,
+) -> None:
+    _client().log_metric(_run_id_or_active(run_id), key, value, timestamp, step)
+
+
+def log_metrics(
+    metrics: dict,
+    step: int | None = None,
+    synchronous: bool | None = None,
+    run_id: str | None = None,
+    timestamp: int | None = None,
+    **_ignored,
+) -> None:
+    run_id = _run_id_or_active(run_id)
+    ts = time.time_ns() // 1_000_000 if timestamp is None else timestamp
+    _client().log_batch(
+        run_id, metrics=[Metric(k, v, ts, 0 if step is None else step) for k, v in metrics.items()]
+    )
+
+
+def set_tag(key: str, value, synchronous: bool | None = None) -> None:
+    _client().set_tag(_run_id_or_active(), key, value)
+
+
+def set_tags(tags: dict, synchronous: bool | None = None) -> None:
+    run_id = _run_id_or_active()
+    _client().log_batch(run_id, tags=[RunTag(str(k), v) for k, v in tags.items()])
+
+
+def delete_tag(key: str) -> None:
+    _client().delete_tag(_run_id_or_active(), key)
+
+
+def log_artifact(local_path: str, artifact_path: str | None = None, run_id: str | None = None):
+    _client().log_artifact(_run_id_or_active(run_id), local_path, artifact_path)
+
+
+def log_artifacts(local_dir: str, artifact_path: str | None = None, run_id: str | None = None):
+    _client().log_artifacts(_run_id_or_active(run_id), local_dir, artifact_path)
+
+
+def log_text(text: str, artifact_file: str, run_id: str | None = None) -> None:
+    _client().log_text(_run_id_or_active(run_id), text, artifact_file)
+
+
+def log_dict(dictionary, artifact_file: str, run_id: str | None = None) -> None:
+    _client().log_dict(_run_id_or_active(run_id), dictionary, artifact_file)
+
+
+def log_figure(
+    figure, artifact_file: str, *, save_kwargs: dict | None = None, run_id: str | None = None
+) -> None:
+    _client().log_figure(_run_id_or_active(run_id), figure, artifact_file, save_kwargs=save_kwargs)
+
+
+def get_artifact_uri(artifact_path: str | None = None) -> str:
+    """The active run's artifact URI, or that of ``artifact_path`` inside it."""
+    from minitrack.artifacts import clean_relative
+    from minitrack.uris import append_path
+
+    run_id = _run_id_or_active()
+    base = _client().get_run(run_id).info.artifact_uri
+    return append_path(base, clean_relative(artifact_path)) if artifact_path else base
+
+
+# -- search -------------------------------------------------------------------------------
+
+
+def search_runs(
+    experiment_ids: list[str] | None = None,
+    filter_string: str = "",
+    run_view_type: int = ViewType.ACTIVE_ONLY,
+    max_results: int = SEARCH_MAX_RESULTS_PANDAS,
+    order_by: list[str] | None = None,
+    output_format: str = "pandas",
+    search_all_experiments: bool = False,
+    experiment_names: list[str] | None = None,
+):
+    """Runs matching a filter, as a pandas DataFrame (default) or a list of Run."""
+    if output_format not in ("pandas", "list"):
+        raise MinitrackException(
+            f"Unsupported output format: {output_format}. Supported string values are "
+            "'pandas' or 'list'"
+        )
+    if experiment_ids is not None and experiment_names is not None:
+        raise MinitrackException(
+            "Only experiment_ids or experiment_names can be used, but not both"
+        )
+    for name, value in (("experiment_ids", experiment_ids), ("experiment_names", experiment_names)):
+        if value is not None and not isinstance(value, (list, tuple)):
+            raise MinitrackException(
+                f"{name} must be a list, got {type(value).__name__}. "
+                f"Did you mean to use {name}=[{value!r}]?"
+            )
+    validation.max_results(max_results, SEARCH_MAX_RESULTS_PANDAS)
+    client = _client()
+    if search_all_experiments and not experiment_ids and not experiment_names:
+        ids = [e.experiment_id for e in client.search_experiments(ViewType.ALL, max_results=None)]
+    elif experiment_names:
+        ids = []
+        for name in experiment_names:
+            exp = client.get_experiment_by_name(name)
+            if exp is None:
+                _logger.warning("Cannot retrieve experiment by name %s", name)
+            else:
+                ids.append(exp.experiment_id)
+    elif experiment_ids:
+        ids = [validation.experiment_id(e) for e in experiment_ids]
+    else:
+        ids = [_experiment_id()]
+    run_ids: list[str] = []
+    store = client.store
+    while ids and len(run_ids) < max_results:
+        want = min(_PAGE_SIZE, max_results - len(run_ids))
+        page = store.search_run_ids(
+            ids, filter_string, run_view_type, want, order_by, offset=len(run_ids)
+        )
+        run_ids.extend(page)
+        if len(page) < want:
+            break
+    if output_format == "list":
+        return store.load_runs(run_ids)
+    from minitrack.frames import runs_frame
+
+    return runs_frame(store, run_ids)

@@ -1,0 +1,182 @@
+"""Tracking URIs, local artifact locations and ``runs:/`` URIs.
+
+Tracking URIs follow SQLAlchemy's SQLite form, as MLflow does:
+``sqlite:///relative.db`` (relative to the working directory),
+``sqlite:////absolute/path.db``, ``sqlite:///C:/Users/me/mlflow.db`` on Windows.
+A plain file path ending in ``.db``/``.sqlite``/``.sqlite3`` (or ``file:`` URI to
+one) is taken as that SQLite file.
+"""
+
+from __future__ import annotations
+
+import ntpath
+import os
+import posixpath
+import re
+from urllib.parse import unquote, urlsplit
+
+from minitrack.exceptions import MinitrackException
+
+DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+DEFAULT_ARTIFACT_ROOT = "./mlruns"
+TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
+
+_DRIVE_RE = re.compile(r"^/?[A-Za-z]:[\\/]")
+_SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+
+
+def _is_windows_path(path: str) -> bool:
+    return bool(_DRIVE_RE.match(path)) or path.startswith("\\\\")
+
+
+def db_path_from_uri(uri: str, cwd: str | None = None) -> str:
+    """The absolute path of the SQLite file a tracking URI names (``:memory:`` kept)."""
+    if not isinstance(uri, str) or not uri.strip():
+        raise MinitrackException(
+            f"Invalid tracking URI {uri!r}: use e.g. 'sqlite:///mlflow.db' "
+            "(a file in the working directory) or 'sqlite:////abs/path/mlflow.db'."
+        )
+    uri = uri.strip()
+    lowered = uri.lower()
+    if lowered.startswith("sqlite:"):
+        rest = uri[len("sqlite:") :]
+        if not rest.startswith("//"):
+            raise MinitrackException(
+                f"Invalid tracking URI {uri!r}: a SQLite URI looks like 'sqlite:///mlflow.db' "
+                "(three slashes for a relative path, four for an absolute one)."
+            )
+        rest = rest[2:].split("?", 1)[0]  # drop '//' and driver options
+        if rest in ("", "/", "/:memory:"):
+            return ":memory:"
+        if not rest.startswith("/"):
+            raise MinitrackException(
+                f"Invalid tracking URI {uri!r}: SQLite URIs have no host; write "
+                f"'sqlite:///{rest}' for a relative path."
+            )
+        path = rest[1:]  # 'sqlite:///x' -> 'x', 'sqlite:////abs' -> '/abs'
+        if _is_windows_path(path):
+            return ntpath.normpath(path)
+        return _absolute(path, cwd)
+    if lowered.startswith("file:"):
+        path = local_path_from_uri(uri)
+        return _plain_path(uri, path, cwd)
+    scheme = urlsplit(uri).scheme
+    if scheme and len(scheme) > 1:  # one letter is a Windows drive
+        raise MinitrackException(
+            f"Unsupported tracking URI {uri!r}: minitrack stores runs in a SQLite file. "
+            "Use 'sqlite:///mlflow.db' (or set MLFLOW_TRACKING_URI to such a URI)."
+        )
+    return _plain_path(uri, uri, cwd)
+
+
+def _plain_path(uri: str, path: str, cwd: str | None) -> str:
+    if _is_windows_path(path):
+        return ntpath.normpath(path.lstrip("/") if _DRIVE_RE.match(path) else path)
+    absolute = _absolute(path, cwd)
+    if absolute.lower().endswith(_SQLITE_SUFFIXES) or os.path.isfile(absolute):
+        return absolute
+    raise MinitrackException(
+        f"Tracking URI {uri!r} names a folder, but minitrack keeps runs in one SQLite file. "
+        f"Use 'sqlite:///{posixpath.join(path.rstrip('/'), 'mlflow.db')}' or a path ending in .db."
+    )
+
+
+def _absolute(path: str, cwd: str | None) -> str:
+    path = os.path.expanduser(path)
+    if not os.path.isabs(path):
+        path = os.path.join(cwd or os.getcwd(), path)
+    return os.path.normpath(path)
+
+
+def local_path_from_uri(uri: str) -> str:
+    """A local filesystem path from an absolute path or a ``file:`` URI."""
+    if uri.lower().startswith("file:"):
+        parts = urlsplit(uri)
+        path = unquote(parts.path)
+        if parts.netloc and parts.netloc not in ("", "localhost"):
+            path = f"//{parts.netloc}{path}"  # UNC share
+        if _DRIVE_RE.match(path):
+            path = path.lstrip("/")  # file:///C:/x -> C:/x
+        return path
+    return uri
+
+
+def is_local_uri(uri: str) -> bool:
+    scheme = urlsplit(uri).scheme
+    return scheme in ("", "file") or (len(scheme) == 1 and _is_windows_path(uri))
+
+
+def resolve_artifact_location(location: str) -> str:
+    """An artifact location as MLflow stores it for a SQLite store: absolute.
+
+    Like MLflow, a relative path becomes an absolute path on POSIX and a
+    ``file:///C:/...`` URI on Windows; ``file:`` URIs stay URIs.
+    """
+    if not is_local_uri(location):
+        raise MinitrackException(
+            f"Unsupported artifact location {location!r}: minitrack keeps artifacts on the "
+            "local disk. Use a folder path such as './mlruns'."
+        )
+    if location.lower().startswith("file:"):
+        path = local_path_from_uri(location)
+        if not (os.path.isabs(path) or _is_windows_path(path)):
+            path = os.path.abspath(path)
+            return "file://" + ("/" if os.name == "nt" else "") + path.replace("\\", "/")
+        return location
+    if _is_windows_path(location) or os.path.isabs(location):
+        return location
+    absolute = os.path.abspath(location)
+    if os.name == "nt":
+        return "file:///" + absolute.replace("\\", "/")
+    return absolute
+
+
+def append_path(base: str, *parts: str) -> str:
+    """Join onto a path or URI with '/' (what MLflow's append_to_uri_path does)."""
+    out = base.rstrip("/")
+    for part in parts:
+        if part:
+            out = f"{out}/{part.strip('/')}"
+    return out
+
+
+def parse_runs_uri(uri: str) -> tuple[str, str]:
+    """``runs:/<run_id>/<path>`` -> ``(run_id, path)``; path may be ''."""
+    if not isinstance(uri, str) or not uri.startswith("runs:"):
+        raise MinitrackException(
+            f"Not a runs URI: {uri!r}. Expected 'runs:/<run_id>/<artifact path>'."
+        )
+    rest = uri[len("runs:") :].lstrip("/")
+    run_id, _, path = rest.partition("/")
+    if not run_id:
+        raise MinitrackException(
+            f"Invalid runs URI {uri!r}: it names no run. Expected 'runs:/<run_id>/<artifact path>'."
+        )
+    return run_id, path.strip("/")
+
+
+# -- the process's current tracking URI (what set_tracking_uri changes) -------------------
+
+_tracking_uri: str | None = None
+
+
+def set_tracking_uri(uri) -> None:
+    """Set the tracking URI for this process; a ``pathlib.Path`` becomes its file path."""
+    global _tracking_uri
+    if uri is None:
+        _tracking_uri = None
+        return
+    uri = os.fspath(uri)
+    db_path_from_uri(uri)  # fail now, with a clear message, rather than at the first log call
+    _tracking_uri = uri
+
+
+def get_tracking_uri() -> str:
+    """The tracking URI: set_tracking_uri's, else $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db."""
+    if _tracking_uri is not None:
+        return _tracking_uri
+    return os.environ.get(TRACKING_URI_ENV) or DEFAULT_TRACKING_URI
+
+
+def is_tracking_uri_set() -> bool:
+    return _tracking_uri is not None or bool(os.environ.get(TRACKING_URI_ENV))

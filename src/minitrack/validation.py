@@ -1,0 +1,249 @@
+"""Checks on keys, values and limits, with MLflow's rules and limits.
+
+Every check raises MinitrackException with a message that names the bad key or
+value and says what is allowed. Nothing here touches the store, so a rejected
+call leaves it unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import numbers
+import os
+import posixpath
+import re
+
+from minitrack.exceptions import MinitrackException
+
+_logger = logging.getLogger(__name__)
+
+MAX_ENTITY_KEY_LENGTH = 250
+MAX_PARAM_VAL_LENGTH = 6000
+MAX_TAG_VAL_LENGTH = 8000
+MAX_EXPERIMENT_NAME_LENGTH = 500
+MAX_EXPERIMENT_TAG_KEY_LENGTH = 250
+MAX_EXPERIMENT_TAG_VAL_LENGTH = 20000
+MAX_METRICS_PER_BATCH = 1000
+MAX_PARAMS_TAGS_PER_BATCH = 100
+MAX_ENTITIES_PER_BATCH = 1000
+MAX_RESULTS_PER_SEARCH = 50000
+MAX_RESULTS_FLUENT_SEARCH = 100000
+
+_IS_WINDOWS = os.name == "nt"
+# MLflow allows ':' in names except on Windows, where names may become file names.
+_NAME_RE = re.compile(r"^[/\w.\- ]*$" if _IS_WINDOWS else r"^[/\w.\- :]*$")
+_ALLOWED_CHARS = (
+    "Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( )"
+    + ("" if _IS_WINDOWS else ", colon (:)")
+    + " and slashes (/)."
+)
+_RUN_ID_RE = re.compile(r"^[a-zA-Z0-9][\w\-]{0,255}$")
+_INT64_MAX = 2**63 - 1
+
+
+def _show(value) -> str:
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def _invalid(path: str, value, why: str) -> MinitrackException:
+    return MinitrackException(
+        f"Invalid value {_show(value)} for parameter '{path}' supplied: {why}"
+    )
+
+
+def _truncate_enabled() -> bool:
+    # MLflow 3 truncates over-long param and tag values with a warning unless told not to.
+    return os.environ.get("MLFLOW_TRUNCATE_LONG_VALUES", "true").strip().lower() in ("true", "1")
+
+
+def validate_key(kind: str, key, path: str = "key") -> str:
+    """A metric, param or tag key: a str of allowed characters that is a clean relative path."""
+    if key is None or key == "":
+        raise MinitrackException(
+            f"Missing value for required parameter '{path}': a {kind} key must be provided."
+        )
+    if not isinstance(key, str):
+        raise _invalid(path, str(key), f"{kind} keys must be strings, got {type(key).__name__}.")
+    if not _NAME_RE.match(key):
+        raise _invalid(path, key, f"Invalid {kind} key. {_ALLOWED_CHARS}")
+    norm = posixpath.normpath(key)
+    if norm != key or norm == "." or norm.startswith("..") or norm.startswith("/"):
+        raise _invalid(
+            path,
+            key,
+            f"{kind} keys may become file names, so they must be clean relative paths "
+            f"(no '..', '.', leading or doubled '/'); this one would resolve to {norm!r}.",
+        )
+    if len(key) > MAX_ENTITY_KEY_LENGTH:
+        raise MinitrackException(
+            f"{kind} key '{key[:40]}...' is {len(key)} characters long; "
+            f"the maximum is {MAX_ENTITY_KEY_LENGTH}."
+        )
+    return key
+
+
+def _limited_value(kind: str, key: str, value: str, limit: int) -> str:
+    if len(value) <= limit:
+        return value
+    if _truncate_enabled():
+        _logger.warning(
+            "%s value for key '%s' (%d characters) is truncated to %d characters "
+            "to meet the length limit.",
+            kind,
+            key,
+            len(value),
+            limit,
+        )
+        return value[:limit]
+    raise MinitrackException(
+        f"{kind} value for key '{key}' is {len(value)} characters long; the maximum is {limit} "
+        "(set MLFLOW_TRUNCATE_LONG_VALUES=true to truncate instead)."
+    )
+
+
+def param_value(key: str, value) -> str:
+    """Params are stored as str, like MLflow (``str(value)``)."""
+    return _limited_value("Param", key, str(value), MAX_PARAM_VAL_LENGTH)
+
+
+def tag_value(key: str, value) -> str:
+    return _limited_value("Tag", key, str(value), MAX_TAG_VAL_LENGTH)
+
+
+def metric_value(key: str, value) -> float:
+    """A number (int, float, numpy scalar; NaN and +/-inf allowed); bool, str, None rejected."""
+    if value is None:
+        raise MinitrackException(
+            f"Missing value for metric '{key}': pass a number (int or float), not None."
+        )
+    if isinstance(value, bool) or not isinstance(value, numbers.Number):
+        raise _invalid(
+            "value",
+            value if isinstance(value, (str, int, float)) else repr(value),
+            f"metric '{key}' needs a number (a 64-bit float), got {type(value).__name__}. "
+            "Convert it with float(...) if it is numeric.",
+        )
+    try:
+        return float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise _invalid(
+            "value", repr(value), f"metric '{key}' needs a real number (a 64-bit float)."
+        ) from None
+
+
+def _int64(kind: str, key: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        if isinstance(value, float) and not math.isfinite(value):
+            why = f"{kind} of metric '{key}' must be a whole number, not {value}."
+        else:
+            why = (
+                f"{kind} of metric '{key}' must be an integer (a 64-bit long), "
+                f"got {type(value).__name__}."
+            )
+        shown = value if isinstance(value, (str, int, float)) else repr(value)
+        raise _invalid(kind, shown, why)
+    value = int(value)
+    if not -_INT64_MAX - 1 <= value <= _INT64_MAX:
+        raise _invalid(kind, value, f"{kind} of metric '{key}' does not fit in 64 bits.")
+    return value
+
+
+def metric_step(key: str, step) -> int:
+    return 0 if step is None else _int64("step", key, step)
+
+
+def metric_timestamp(key: str, timestamp) -> int:
+    value = _int64("timestamp", key, timestamp)
+    if value < 0:
+        raise _invalid(
+            "timestamp", value, f"timestamp of metric '{key}' must be milliseconds since the epoch."
+        )
+    return value
+
+
+def experiment_name(name) -> str:
+    if name is None or name == "":
+        raise MinitrackException(f"Invalid experiment name: {name!r}. Pass a non-empty string.")
+    if not isinstance(name, str):
+        raise MinitrackException(
+            f"Invalid experiment name: {name!r}. Expects a string, got {type(name).__name__}."
+        )
+    if len(name) > MAX_EXPERIMENT_NAME_LENGTH:
+        raise MinitrackException(
+            f"Experiment name is {len(name)} characters long; "
+            f"the maximum is {MAX_EXPERIMENT_NAME_LENGTH}."
+        )
+    return name
+
+
+def experiment_id(value) -> str:
+    """An experiment id as MLflow passes it around: a str of an integer (ints accepted)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise MinitrackException(
+            f"Invalid experiment id: {value!r} of type {type(value).__name__}. "
+            "Must be a str or int, e.g. '0'."
+        )
+    text = str(value)
+    if not text.isdigit():
+        raise MinitrackException(
+            f"Invalid experiment ID '{text}'. Experiment ID must be a valid integer, e.g. '0'."
+        )
+    return str(int(text))
+
+
+def experiment_tag(key, value) -> tuple[str, str]:
+    validate_key("Experiment tag", key)
+    if len(key) > MAX_EXPERIMENT_TAG_KEY_LENGTH:
+        raise MinitrackException(
+            f"Experiment tag key is too long; the maximum is {MAX_EXPERIMENT_TAG_KEY_LENGTH}."
+        )
+    text = str(value)
+    if len(text) > MAX_EXPERIMENT_TAG_VAL_LENGTH:
+        raise MinitrackException(
+            f"Experiment tag value for key '{key}' is {len(text)} characters long; "
+            f"the maximum is {MAX_EXPERIMENT_TAG_VAL_LENGTH}."
+        )
+    return key, text
+
+
+def run_id(value, path: str = "run_id") -> str:
+    if not isinstance(value, str) or not _RUN_ID_RE.match(value):
+        raise _invalid(
+            path,
+            value if isinstance(value, (str, int, float)) or value is None else repr(value),
+            "a run id is a string of letters, digits, '_' or '-' "
+            "(e.g. run.info.run_id, 32 hex characters).",
+        )
+    return value
+
+
+def batch_limits(n_metrics: int, n_params: int, n_tags: int) -> None:
+    for what, limit, n in (
+        ("metrics", MAX_METRICS_PER_BATCH, n_metrics),
+        ("params", MAX_PARAMS_TAGS_PER_BATCH, n_params),
+        ("tags", MAX_PARAMS_TAGS_PER_BATCH, n_tags),
+        ("metrics, params, and tags", MAX_ENTITIES_PER_BATCH, n_metrics + n_params + n_tags),
+    ):
+        if n > limit:
+            raise MinitrackException(
+                f"A batch logging request can contain at most {limit} {what}. Got {n} {what}. "
+                f"Please split up {what} across multiple requests and try again."
+            )
+
+
+def max_results(value, limit: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise MinitrackException(
+            f"Invalid value {value!r} for parameter 'max_results': pass a positive integer."
+        )
+    if value > limit:
+        raise MinitrackException(
+            f"Invalid value {value} for parameter 'max_results' supplied. "
+            f"It must be at most {limit}."
+        )
+    return int(value)
