@@ -1,0 +1,119 @@
+"""The Starlette application: HTML pages, static files, the JSON API and /health.
+
+Pages are static shells; the page's script fetches everything from ``/api/``
+and writes it with ``textContent``, so no logged value is ever parsed as HTML.
+"""
+
+from __future__ import annotations
+
+import os
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from minitrack.server import api
+from minitrack.server.security import SecurityHeadersMiddleware
+from minitrack.store.overview import StoreReader
+from minitrack.uris import db_path_from_uri
+
+STATIC_DIR = os.path.join(os.path.dirname(__file__), "static")
+
+# Which script each page runs, and whether it draws charts.
+PAGES = {
+    "experiments": ("Experiments", False),
+    "runs": ("Runs", False),
+    "run": ("Run", True),
+    "compare": ("Compare runs", True),
+}
+
+
+def _shell(page: str) -> str:
+    title, charts = PAGES[page]
+    plotly = '<script src="/static/vendor/plotly.min.js" defer></script>\n' if charts else ""
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} - minitrack</title>
+<link rel="stylesheet" href="/static/style.css">
+{plotly}<script src="/static/common.js" defer></script>
+<script src="/static/{page}.js" defer></script>
+</head>
+<body data-page="{page}">
+<header class="topbar"><a class="brand" href="/">minitrack</a>
+<nav><a href="/">Experiments</a></nav><span id="live" class="live"></span></header>
+<main id="app"><p class="muted">Loading...</p></main>
+</body>
+</html>
+"""
+
+
+def _page(page: str):
+    html = _shell(page)
+
+    async def endpoint(request: Request) -> Response:
+        return HTMLResponse(html)
+
+    endpoint.__name__ = f"{page}_page"
+    return endpoint
+
+
+async def health(request: Request) -> Response:
+    return PlainTextResponse("OK")
+
+
+def plotly_js_path() -> str | None:
+    """plotly.min.js from the installed ``plotly`` package, or None when it is not installed."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("plotly")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for folder in spec.submodule_search_locations:
+        candidate = os.path.join(folder, "package_data", "plotly.min.js")
+        if os.path.isfile(candidate):
+            return candidate
+    return None
+
+
+async def plotly_js(request: Request) -> Response:
+    path = request.app.state.plotly_js
+    if path is None:
+        # The pages check for window.Plotly and tell the user how to install it.
+        return PlainTextResponse(
+            "// plotly is not installed: pip install plotly",
+            media_type="text/javascript",
+        )
+    return FileResponse(
+        path, media_type="text/javascript", headers={"Cache-Control": "max-age=86400"}
+    )
+
+
+def create_app(
+    backend_store_uri: str = "sqlite:///mlflow.db",
+    default_artifact_root: str | None = None,
+) -> Starlette:
+    """The UI over one store. ``default_artifact_root`` is shown for information only:
+    each run's artifacts are read from the ``artifact_uri`` stored with it."""
+    db_path = db_path_from_uri(backend_store_uri)
+    routes = [
+        Route("/health", health),
+        Route("/", _page("experiments")),
+        Route("/experiments/{experiment_id}", _page("runs")),
+        Route("/runs/{run_id}", _page("run")),
+        Route("/compare", _page("compare")),
+        Route("/static/vendor/plotly.min.js", plotly_js),
+        Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
+        *api.routes,
+    ]
+    app = Starlette(routes=routes, middleware=[Middleware(SecurityHeadersMiddleware)])
+    app.state.reader = StoreReader(db_path)
+    app.state.backend_store_uri = backend_store_uri
+    app.state.default_artifact_root = default_artifact_root
+    app.state.plotly_js = plotly_js_path()
+    return app

@@ -1,0 +1,177 @@
+// Compare selected runs: params and metrics side by side ("show differences
+// only"), parallel coordinates, scatter (pick x, y), contour (pick x, y, z)
+// and metric histories overlaid.
+"use strict";
+
+(function () {
+  const query = new URLSearchParams(window.location.search);
+  const runIds = [...new Set(query.getAll("run_id"))];
+  const main = MT.main();
+  document.title = "Compare runs - minitrack";
+
+  const label = (run) => run.run_name || run.run_id.slice(0, 8);
+
+  // Every key with its values per run; numeric when every present value is a number.
+  function columns(runs) {
+    const cols = [];
+    for (const kind of ["params", "metrics"]) {
+      const keys = [...new Set(runs.flatMap((r) => Object.keys(r[kind])))].sort();
+      for (const key of keys) {
+        const values = runs.map((r) => (key in r[kind] ? r[kind][key] : null));
+        const present = values.filter((v) => v !== null && v !== "");
+        const numeric = present.length > 0 && present.every((v) => v !== "" && !Number.isNaN(Number(v)));
+        cols.push({
+          id: `${kind}.${key}`,
+          kind,
+          key,
+          values: numeric ? values.map((v) => (v === null || v === "" ? null : Number(v))) : values,
+          numeric,
+          complete: present.length === runs.length,
+        });
+      }
+    }
+    return cols;
+  }
+
+  function select(id, options, chosen, onchange) {
+    return MT.el(
+      "select",
+      { id, onchange },
+      ...options.map((c) => MT.el("option", { value: c.id, selected: c.id === chosen, text: c.id }))
+    );
+  }
+
+  // ---- side-by-side table ------------------------------------------------------
+  function sideBySide(runs, cols) {
+    const diffOnly = MT.el("input", { type: "checkbox", id: "diff-only" });
+    const table = MT.el(
+      "table",
+      { id: "compare-table", class: "grid" },
+      MT.el("thead", {}, MT.el("tr", {}, MT.el("th", { text: "" }),
+        ...runs.map((r) => MT.el("th", {}, MT.el("a", { href: `/runs/${encodeURIComponent(r.run_id)}`, text: label(r) }))))),
+      MT.el(
+        "tbody",
+        {},
+        ...cols.map((c) => {
+          const shown = c.values.map((v) => MT.formatValue(v));
+          const same = shown.every((v) => v === shown[0]);
+          return MT.el(
+            "tr",
+            { class: same ? "same" : "differs", "data-key": c.id },
+            MT.el("th", { class: c.kind, text: c.id }),
+            ...shown.map((v) => MT.el("td", { class: c.numeric ? "num" : "", text: v }))
+          );
+        })
+      )
+    );
+    diffOnly.addEventListener("change", () => table.classList.toggle("diff-only", diffOnly.checked));
+    return MT.el("section", { id: "side-by-side" }, MT.el("h2", { text: "Parameters and metrics" }),
+      MT.el("label", { class: "check" }, diffOnly, " Show differences only"), MT.el("div", { class: "table-scroll" }, table));
+  }
+
+  // ---- charts ---------------------------------------------------------------
+  function parallelCoordinates(holder, runs, cols) {
+    if (!MT.plotlyReady(holder)) return;
+    const usable = cols.filter((c) => c.complete);
+    if (!usable.length) {
+      MT.clear(holder).append(MT.el("p", { class: "muted", text: "No param or metric is shared by all these runs." }));
+      return;
+    }
+    const dims = usable.map((c) => {
+      if (c.numeric) return { label: c.id, values: c.values };
+      const cats = [...new Set(c.values.map(String))].sort();
+      return { label: c.id, values: c.values.map((v) => cats.indexOf(String(v))), tickvals: cats.map((_, i) => i), ticktext: cats };
+    });
+    const colorCol = [...usable].reverse().find((c) => c.kind === "metrics" && c.numeric);
+    const line = colorCol ? { color: colorCol.values, colorscale: "Viridis", showscale: true, colorbar: { title: { text: colorCol.key } } } : {};
+    window.Plotly.react(holder, [{ type: "parcoords", dimensions: dims, line }], MT.plotLayout({ height: 380, margin: { l: 80, r: 80, t: 60, b: 30 } }), MT.plotConfig);
+  }
+
+  function scatter(holder, runs, cols, x, y) {
+    if (!MT.plotlyReady(holder)) return;
+    const cx = cols.find((c) => c.id === x);
+    const cy = cols.find((c) => c.id === y);
+    if (!cx || !cy) return;
+    window.Plotly.react(
+      holder,
+      [{ type: "scatter", mode: "markers+text", x: cx.values, y: cy.values, text: runs.map(label), textposition: "top center", marker: { size: 11 } }],
+      MT.plotLayout({ xaxis: { title: { text: cx.id } }, yaxis: { title: { text: cy.id } } }),
+      MT.plotConfig
+    );
+  }
+
+  function contour(holder, runs, cols, x, y, z) {
+    if (!MT.plotlyReady(holder)) return;
+    const [cx, cy, cz] = [x, y, z].map((id) => cols.find((c) => c.id === id));
+    if (!cx || !cy || !cz) return;
+    window.Plotly.react(
+      holder,
+      [
+        { type: "contour", x: cx.values, y: cy.values, z: cz.values, colorscale: "Viridis", connectgaps: true, colorbar: { title: { text: cz.key } } },
+        { type: "scatter", mode: "markers", x: cx.values, y: cy.values, text: runs.map(label), marker: { color: "#fff", line: { color: "#000", width: 1 } }, showlegend: false },
+      ],
+      MT.plotLayout({ xaxis: { title: { text: cx.id } }, yaxis: { title: { text: cy.id } } }),
+      MT.plotConfig
+    );
+  }
+
+  async function histories(holder, runs, key) {
+    if (!MT.plotlyReady(holder) || !key) return;
+    const data = await MT.api("/api/metric-history", { key, run_id: runs.map((r) => r.run_id) });
+    const traces = runs.map((r) => {
+      const points = data.histories[r.run_id] || [];
+      return { type: "scatter", mode: points.length > 1 ? "lines" : "markers", name: label(r), x: points.map((p) => p.step), y: points.map((p) => p.value) };
+    });
+    window.Plotly.react(holder, traces, MT.plotLayout({ xaxis: { title: { text: "step" } }, yaxis: { title: { text: key } } }), MT.plotConfig);
+  }
+
+  function chartSection(title, id, controls, holder) {
+    return MT.el("section", { id: `${id}-section`, class: "chart-section" }, MT.el("h2", { text: title }),
+      controls ? MT.el("div", { class: "controls" }, ...controls) : null, holder);
+  }
+
+  async function render() {
+    if (runIds.length < 2) {
+      main.append(MT.el("h1", { text: "Compare runs" }), MT.errorBox("Select at least two runs in an experiment's runs table, then press Compare."));
+      return;
+    }
+    const { runs } = await MT.api("/api/compare", { run_id: runIds });
+    const cols = columns(runs);
+    const numeric = cols.filter((c) => c.numeric);
+    const metricsNum = numeric.filter((c) => c.kind === "metrics");
+    const paramsNum = numeric.filter((c) => c.kind === "params");
+    const pick = (list, i) => (list[i] || list[0] || numeric[0] || {}).id;
+    const expId = runs[0].experiment_id;
+
+    const crumbs = MT.el("p", { class: "crumbs" }, MT.el("a", { href: "/", text: "Experiments" }), " / ",
+      MT.el("a", { href: `/experiments/${encodeURIComponent(expId)}`, text: `Experiment ${expId}` }), " / Compare");
+    main.append(crumbs, MT.el("h1", { text: `Comparing ${runs.length} runs` }), sideBySide(runs, cols));
+
+    const pc = MT.el("div", { id: "parcoords", class: "chart" });
+    main.append(chartSection("Parallel coordinates", "parcoords", null, pc));
+    parallelCoordinates(pc, runs, cols);
+
+    const sc = MT.el("div", { id: "scatter", class: "chart" });
+    const sx = select("scatter-x", numeric, pick(paramsNum, 0), () => scatter(sc, runs, cols, sx.value, sy.value));
+    const sy = select("scatter-y", numeric, pick(metricsNum, 0), () => scatter(sc, runs, cols, sx.value, sy.value));
+    main.append(chartSection("Scatter", "scatter", [MT.el("label", {}, "x ", sx), MT.el("label", {}, "y ", sy)], sc));
+    scatter(sc, runs, cols, sx.value, sy.value);
+
+    const ct = MT.el("div", { id: "contour", class: "chart" });
+    const draw = () => contour(ct, runs, cols, cx.value, cy.value, cz.value);
+    const cx = select("contour-x", numeric, pick(paramsNum, 0), draw);
+    const cy = select("contour-y", numeric, pick(paramsNum, 1), draw);
+    const cz = select("contour-z", numeric, pick(metricsNum, 0), draw);
+    main.append(chartSection("Contour", "contour", [MT.el("label", {}, "x ", cx), MT.el("label", {}, "y ", cy), MT.el("label", {}, "z ", cz)], ct));
+    draw();
+
+    const hi = MT.el("div", { id: "history", class: "chart" });
+    const metricKeys = [...new Set(runs.flatMap((r) => Object.keys(r.metrics)))].sort();
+    const hm = MT.el("select", { id: "history-metric", onchange: () => histories(hi, runs, hm.value) },
+      ...metricKeys.map((k) => MT.el("option", { value: k, text: k })));
+    main.append(chartSection("Metric history", "history", [MT.el("label", {}, "metric ", hm)], hi));
+    await histories(hi, runs, hm.value);
+  }
+
+  render().catch((e) => main.append(MT.errorBox(e.message)));
+})();
