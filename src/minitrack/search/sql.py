@@ -6,7 +6,7 @@ written into SQL text; every key and value from the user travels as a bound para
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from minitrack.exceptions import INVALID_PARAMETER_VALUE, MinitrackException
 from minitrack.search.grammar import (
@@ -23,21 +23,18 @@ from minitrack.search.grammar import (
 ACTIVE_ONLY, DELETED_ONLY, ALL = 1, 2, 3
 _STAGES = {ACTIVE_ONLY: ("active",), DELETED_ONLY: ("deleted",), ALL: ()}
 
-# MLflow takes the run name from the mlflow.runName tag and falls back on the column.
+# MLflow filters on the run name through the mlflow.runName tag (the tags index serves
+# it) and sorts on the runs.name column; the store keeps the two equal.
 _RUN_NAME_TAG = "mlflow.runName"
-_RUN_NAME_SQL = (
-    "COALESCE((SELECT t.value FROM tags AS t WHERE t.run_uuid = runs.run_uuid "
-    "AND t.key = ?), runs.name)"
-)
-# Attribute -> SQL expression on the runs table.
+# Attribute -> column of the runs table.
 _ATTRIBUTE_SQL = {
     "run_id": "runs.run_uuid",
+    "run_name": "runs.name",
     "status": "runs.status",
     "user_id": "runs.user_id",
     "artifact_uri": "runs.artifact_uri",
     "start_time": "runs.start_time",
     "end_time": "runs.end_time",
-    "run_name": _RUN_NAME_SQL,
 }
 _TABLE = {METRIC: "latest_metrics", PARAM: "params", TAG: "tags"}
 _PLAIN_OPERATORS = {"=": "=", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
@@ -88,63 +85,71 @@ def _compare(column: str, comparator: str, value: object, args: list[object]) ->
     return f"{column} {operator} ?"
 
 
-def _filter_sql(clause: Comparison, args: list[object]) -> str:
-    if clause.entity == ATTRIBUTE:
-        if clause.key == "run_name":
-            args.append(_RUN_NAME_TAG)
-        return _compare(_ATTRIBUTE_SQL[clause.key], clause.comparator, clause.value, args)
+class _Query:
+    """The pieces of the SELECT, each with its bound values in SQL-text order."""
 
-    table = _TABLE[clause.entity]
-    args.append(clause.key)
-    exists = f"SELECT 1 FROM {table} AS f WHERE f.run_uuid = runs.run_uuid AND f.key = ?"
-    if clause.comparator == "IS NULL":
-        return f"NOT EXISTS ({exists})"
-    if clause.comparator == "IS NOT NULL":
-        return f"EXISTS ({exists})"
-    condition = _compare("f.value", clause.comparator, clause.value, args)
-    if clause.entity == METRIC:
-        # NaN is stored as NULL with is_nan = 1: it equals nothing, differs from everything.
-        if clause.comparator == "!=":
-            condition = f"(f.is_nan = 1 OR {condition})"
-        else:
-            condition = f"f.is_nan = 0 AND {condition}"
-    return f"EXISTS ({exists} AND {condition})"
+    def __init__(self) -> None:
+        self.joins: list[str] = []
+        self.join_args: list[object] = []
+        self.where: list[str] = []
+        self.where_args: list[object] = []
+        self.order: list[str] = []
+        self.order_args: list[object] = []
 
+    def add_filter(self, clause: Comparison) -> None:
+        if clause.entity == ATTRIBUTE and clause.key != "run_name":
+            column = _ATTRIBUTE_SQL[clause.key]
+            self.where.append(_compare(column, clause.comparator, clause.value, self.where_args))
+            return
+        if clause.entity == ATTRIBUTE:  # run_name: a clause on the mlflow.runName tag
+            clause = Comparison(TAG, _RUN_NAME_TAG, clause.comparator, clause.value)
+        table = _TABLE[clause.entity]
+        if clause.comparator in ("IS NULL", "IS NOT NULL"):
+            absent = "NOT EXISTS" if clause.comparator == "IS NULL" else "EXISTS"
+            self.where.append(
+                f"{absent} (SELECT 1 FROM {table} AS x "
+                "WHERE x.run_uuid = runs.run_uuid AND x.key = ?)"
+            )
+            self.where_args.append(clause.key)
+            return
+        # An inner join on (run, key) keeps runs that have the key and whose value matches.
+        # (run_uuid, key) is unique in each table, so the join never repeats a run; and a
+        # join lets SQLite start from the (key, value) index when that is cheaper.
+        alias = f"f{len(self.joins)}"
+        self.join_args.append(clause.key)
+        condition = _compare(f"{alias}.value", clause.comparator, clause.value, self.join_args)
+        if clause.entity == METRIC:
+            # NaN is stored as NULL with is_nan = 1: it equals nothing, differs from everything.
+            if clause.comparator == "!=":
+                condition = f"({alias}.is_nan = 1 OR {condition})"
+            else:
+                condition = f"{alias}.is_nan = 0 AND {condition}"
+        self.joins.append(
+            f"JOIN {table} AS {alias} "
+            f"ON {alias}.run_uuid = runs.run_uuid AND {alias}.key = ? AND {condition}"
+        )
 
-def _order_sql(
-    order_by: Sequence[OrderBy], join_args: list[object], order_args: list[object]
-) -> tuple[list[str], list[str]]:
-    """LEFT JOINs that bring each sort key next to its run, and the ORDER BY terms."""
-    joins: list[str] = []
-    terms: list[str] = []
-    for n, item in enumerate(order_by):
+    def add_order(self, item: OrderBy) -> None:
         direction = "" if item.ascending else " DESC"
         if item.entity == ATTRIBUTE:
             column = _ATTRIBUTE_SQL[item.key]
-            if item.key == "run_name":
-                order_args.extend([_RUN_NAME_TAG, _RUN_NAME_TAG])
             # Missing values sort last both ways, as in MLflow.
-            terms.append(f"{column} IS NULL")
-            terms.append(f"{column}{direction}")
-            continue
-        alias = f"o{n}"
-        joins.append(
+            self.order.extend([f"{column} IS NULL", f"{column}{direction}"])
+            return
+        alias = f"o{len(self.joins)}"
+        self.joins.append(
             f"LEFT JOIN {_TABLE[item.entity]} AS {alias} "
             f"ON {alias}.run_uuid = runs.run_uuid AND {alias}.key = ?"
         )
-        join_args.append(item.key)
+        self.join_args.append(item.key)
         if item.entity == METRIC:
             # Real numbers first, then NaN, then runs without the metric, both ways.
-            terms.append(
+            self.order.append(
                 f"CASE WHEN {alias}.is_nan = 1 THEN 1 WHEN {alias}.value IS NULL THEN 2 ELSE 0 END"
             )
         else:
-            terms.append(f"{alias}.value IS NULL")
-        terms.append(f"{alias}.value{direction}")
-    if not any(o.entity == ATTRIBUTE and o.key == "start_time" for o in order_by):
-        terms.append("runs.start_time DESC")
-    terms.append("runs.run_uuid")
-    return joins, terms
+            self.order.append(f"{alias}.value IS NULL")
+        self.order.append(f"{alias}.value{direction}")
 
 
 def _experiment_ids(experiment_ids: Iterable[object]) -> list[int]:
@@ -196,30 +201,31 @@ def build_run_search(
     clauses = parse_filter(filter_string)
     orders = parse_order_by(order_by)
 
-    join_args: list[object] = []
-    where_args: list[object] = []
-    order_args: list[object] = []
-    joins, terms = _order_sql(orders, join_args, order_args)
-
-    where = []
+    query = _Query()
     if ids:
-        where.append(f"runs.experiment_id IN ({', '.join('?' for _ in ids)})")
-        where_args.extend(ids)
+        query.where.append(f"runs.experiment_id IN ({', '.join('?' for _ in ids)})")
+        query.where_args.extend(ids)
     else:
-        where.append("0")  # no experiments: no runs
+        query.where.append("0")  # no experiments: no runs
     stages = _STAGES[run_view_type]
     if stages:
-        where.append(f"runs.lifecycle_stage IN ({', '.join('?' for _ in stages)})")
-        where_args.extend(stages)
-    where.extend(_filter_sql(c, where_args) for c in clauses)
+        query.where.append(f"runs.lifecycle_stage IN ({', '.join('?' for _ in stages)})")
+        query.where_args.extend(stages)
+    for clause in clauses:
+        query.add_filter(clause)
+    for item in orders:
+        query.add_order(item)
+    if not any(o.entity == ATTRIBUTE and o.key == "start_time" for o in orders):
+        query.order.append("runs.start_time DESC")
+    query.order.append("runs.run_uuid")  # ties: a stable, MLflow-like order
 
     sql = "\n".join(
         [
             "SELECT runs.run_uuid FROM runs",
-            *joins,
-            "WHERE " + "\n  AND ".join(where),
-            "ORDER BY " + ", ".join(terms),
+            *query.joins,
+            "WHERE " + "\n  AND ".join(query.where),
+            "ORDER BY " + ", ".join(query.order),
             "LIMIT ? OFFSET ?",
         ]
     )
-    return sql, [*join_args, *where_args, *order_args, limit, skip]
+    return sql, [*query.join_args, *query.where_args, *query.order_args, limit, skip]
