@@ -1,27 +1,27 @@
-"""A real SQLite store in tmp_path, filled with named runs, searched by run name."""
+"""A real minitrack store in tmp_path, filled through MlflowClient, searched by run name."""
 
 from __future__ import annotations
 
-import math
 import sqlite3
 
 import pytest
 
+from minitrack import MlflowClient
 from minitrack.search import build_run_search
-from minitrack.store.schema import MIGRATIONS
 
 
 class RunBook:
-    """Runs created by name; ``search`` answers with names, in result order."""
+    """Runs logged by name with the public client; searches answer with run names."""
 
     def __init__(self, path) -> None:
-        self.path = path
+        self.client = MlflowClient(tracking_uri=f"sqlite:///{path}")
+        self.experiments = {
+            "Default": self.client.get_experiment_by_name("Default").experiment_id,
+            "other": self.client.create_experiment("other"),
+        }
+        # A second, plain connection to the same file: for row counts, query plans and
+        # connection pragmas, which the client does not expose.
         self.conn = sqlite3.connect(path)
-        self.conn.executescript(MIGRATIONS[0])
-        self.conn.executemany(
-            "INSERT INTO experiments (experiment_id, name, artifact_location) VALUES (?, ?, ?)",
-            [(0, "Default", "/tmp/a/0"), (1, "other", "/tmp/a/1")],
-        )
         self.ids: dict[str, str] = {}
         self.names: dict[str, str] = {}
 
@@ -33,39 +33,29 @@ class RunBook:
         end_time=None,
         status="FINISHED",
         user="student",
-        experiment_id="0",
+        experiment="Default",
         deleted=False,
         metrics=None,
         params=None,
         tags=None,
     ) -> str:
-        run_id = f"{len(self.ids):04d}{name}"
-        self.ids[name], self.names[run_id] = run_id, name
-        self.conn.execute(
-            "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
-            (
-                run_id,
-                name,
-                int(experiment_id),
-                user,
-                status,
-                start_time,
-                end_time,
-                "deleted" if deleted else "active",
-                f"/tmp/a/{experiment_id}/{run_id}/artifacts",
-            ),
+        client = self.client
+        run = client.create_run(
+            self.experiments[experiment],
+            start_time=start_time,
+            tags={**(tags or {}), "mlflow.user": user},
+            run_name=name,
         )
-        for key, value in (tags or {}).items():
-            self.conn.execute("INSERT INTO tags VALUES (?, ?, ?)", (run_id, key, value))
-        self.conn.execute("INSERT INTO tags VALUES (?, 'mlflow.runName', ?)", (run_id, name))
+        run_id = run.info.run_id
+        self.ids[name], self.names[run_id] = run_id, name
         for key, value in (params or {}).items():
-            self.conn.execute("INSERT INTO params VALUES (?, ?, ?)", (run_id, key, value))
+            client.log_param(run_id, key, value)
         for key, value in (metrics or {}).items():
-            is_nan = isinstance(value, float) and math.isnan(value)
-            row = (run_id, key, None if is_nan else value, 0, 0, int(is_nan))
-            self.conn.execute("INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?)", row)
-            self.conn.execute("INSERT INTO latest_metrics VALUES (?, ?, ?, ?, ?, ?)", row)
-        self.conn.commit()
+            client.log_metric(run_id, key, value, timestamp=start_time, step=0)
+        if status != "RUNNING":
+            client.set_terminated(run_id, status, end_time)
+        if deleted:
+            client.delete_run(run_id)
         return run_id
 
     def search(
@@ -74,12 +64,22 @@ class RunBook:
         order_by=None,
         *,
         view=1,
-        experiment_ids=("0",),
-        max_results=None,
-        offset=0,
+        experiments=("Default",),
+        max_results=1000,
     ) -> list[str]:
+        runs = self.client.search_runs(
+            [self.experiments[e] for e in experiments],
+            filter_string,
+            run_view_type=view,
+            max_results=max_results,
+            order_by=order_by,
+        )
+        return [self.names[run.info.run_id] for run in runs]
+
+    def search_sql(self, filter_string="", order_by=None, view=1) -> list[str]:
+        """The same search, run as SQL from build_run_search on the plain connection."""
         sql, args = build_run_search(
-            list(experiment_ids), filter_string, view, order_by, max_results, offset
+            [self.experiments["Default"]], filter_string, view, order_by, None
         )
         return [self.names[row[0]] for row in self.conn.execute(sql, args)]
 
@@ -89,3 +89,57 @@ def book(tmp_path):
     book = RunBook(tmp_path / "mlflow.db")
     yield book
     book.conn.close()
+
+
+# A small course-like sweep: two linear models, two XGBoost trials, one empty run, one
+# deleted run and one run in another experiment. Newest first: bare, xgb_b, xgb_a,
+# ridge, lasso.
+ZOO = [
+    dict(
+        name="lasso",
+        start_time=100,
+        end_time=150,
+        user="alice",
+        metrics={"rmse": 7.5, "r2": 0.3},
+        params={"model": "Lasso", "alpha": "0.1"},
+        tags={"model": "linear", "developer": "Alice"},
+    ),
+    dict(
+        name="ridge",
+        start_time=200,
+        end_time=250,
+        status="FAILED",
+        user="bob",
+        metrics={"rmse": 8.0},
+        params={"model": "Ridge", "alpha": "1.0"},
+        tags={"model": "linear"},
+    ),
+    dict(
+        name="xgb_a",
+        start_time=300,
+        end_time=350,
+        user="alice",
+        metrics={"rmse": 6.2},
+        params={"model": "XGBRegressor", "max_depth": "4"},
+        tags={"model": "xgboost"},
+    ),
+    dict(
+        name="xgb_b",
+        start_time=400,
+        status="RUNNING",
+        user="bob",
+        metrics={"rmse": float("nan")},
+        params={"model": "XGBRegressor", "max_depth": "10"},
+        tags={"model": "xgboost"},
+    ),
+    dict(name="bare", start_time=500, end_time=550),
+    dict(name="gone", start_time=600, deleted=True, metrics={"rmse": 5.0}),
+    dict(name="elsewhere", start_time=700, experiment="other", metrics={"rmse": 1.0}),
+]
+
+
+@pytest.fixture
+def zoo(book):
+    for spec in ZOO:
+        book.add(**spec)
+    return book

@@ -7,54 +7,8 @@ import pytest
 NAN = float("nan")
 INF = float("inf")
 
-# Default order is newest first: bare, xgb_b, xgb_a, ridge, lasso.
+# The zoo fixture (conftest.py) is listed newest first here.
 NEWEST_FIRST = ["bare", "xgb_b", "xgb_a", "ridge", "lasso"]
-
-
-@pytest.fixture
-def zoo(book):
-    """A small course-like sweep: two linear models, two XGBoost trials, one empty run."""
-    book.add(
-        "lasso",
-        start_time=100,
-        end_time=150,
-        user="alice",
-        metrics={"rmse": 7.5, "r2": 0.3},
-        params={"model": "Lasso", "alpha": "0.1"},
-        tags={"model": "linear", "developer": "Alice"},
-    )
-    book.add(
-        "ridge",
-        start_time=200,
-        end_time=250,
-        status="FAILED",
-        user="bob",
-        metrics={"rmse": 8.0},
-        params={"model": "Ridge", "alpha": "1.0"},
-        tags={"model": "linear"},
-    )
-    book.add(
-        "xgb_a",
-        start_time=300,
-        end_time=350,
-        user="alice",
-        metrics={"rmse": 6.2},
-        params={"model": "XGBRegressor", "max_depth": "4"},
-        tags={"model": "xgboost"},
-    )
-    book.add(
-        "xgb_b",
-        start_time=400,
-        status="RUNNING",
-        user="bob",
-        metrics={"rmse": NAN},
-        params={"model": "XGBRegressor", "max_depth": "10"},
-        tags={"model": "xgboost"},
-    )
-    book.add("bare", start_time=500, end_time=550)
-    book.add("gone", start_time=600, deleted=True, metrics={"rmse": 5.0})
-    book.add("elsewhere", start_time=700, experiment_id="1", metrics={"rmse": 1.0})
-    return book
 
 
 @pytest.mark.parametrize(
@@ -129,9 +83,9 @@ def test_view_type_and_experiments_choose_the_runs_searched(zoo):
     assert zoo.search(view=2) == ["gone"]
     assert zoo.search(view=3) == ["gone", *NEWEST_FIRST]
     assert zoo.search("metrics.rmse < 6", view=3) == ["gone"]
-    assert zoo.search(experiment_ids=("0", "1")) == ["elsewhere", *NEWEST_FIRST]
-    assert zoo.search(experiment_ids=(1,)) == ["elsewhere"]
-    assert zoo.search(experiment_ids=()) == []
+    assert zoo.search(experiments=("Default", "other")) == ["elsewhere", *NEWEST_FIRST]
+    assert zoo.search(experiments=("other",)) == ["elsewhere"]
+    assert zoo.search(experiments=()) == []
 
 
 @pytest.mark.parametrize(
@@ -208,10 +162,22 @@ def test_ties_are_broken_by_run_id(book):
 
 
 def test_pages_follow_the_result_order(zoo):
-    pages = [zoo.search(max_results=2, offset=offset) for offset in (0, 2, 4, 6)]
-    assert pages == [["bare", "xgb_b"], ["xgb_a", "ridge"], ["lasso"], []]
-    assert zoo.search(max_results=0) == []
-    assert zoo.search("metrics.rmse > 0", ["metrics.rmse"], max_results=1, offset=1) == ["lasso"]
+    client, default = zoo.client, zoo.experiments["Default"]
+    pages, token = [], None
+    while True:
+        page = client.search_runs([default], max_results=2, page_token=token)
+        pages.append([zoo.names[run.info.run_id] for run in page])
+        token = page.token
+        if token is None:
+            break
+    assert pages == [["bare", "xgb_b"], ["xgb_a", "ridge"], ["lasso"]]
+    second = client.search_runs(
+        [default], "metrics.rmse > 0", order_by=["metrics.rmse"], max_results=1
+    )
+    third = client.search_runs(
+        [default], "metrics.rmse > 0", order_by=["metrics.rmse"], page_token=second.token
+    )
+    assert [zoo.names[r.info.run_id] for r in third] == ["lasso", "ridge"]
 
 
 @pytest.mark.parametrize(
@@ -236,6 +202,6 @@ def test_like_treats_only_percent_and_underscore_as_wildcards(book, pattern, exp
 def test_like_is_case_sensitive_whatever_the_connection_pragma_says(zoo):
     for pragma in ("ON", "OFF"):
         zoo.conn.execute(f"PRAGMA case_sensitive_like = {pragma}")
-        assert zoo.search("params.model LIKE 'ridge'") == []
-        assert zoo.search("params.model LIKE 'Ridge'") == ["ridge"]
-        assert zoo.search("params.model ILIKE 'RIDGE'") == ["ridge"]
+        assert zoo.search_sql("params.model LIKE 'ridge'") == []
+        assert zoo.search_sql("params.model LIKE 'Ridge'") == ["ridge"]
+        assert zoo.search_sql("params.model ILIKE 'RIDGE'") == ["ridge"]
