@@ -41,6 +41,7 @@ def _shell(page: str) -> str:
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} - minitrack</title>
 <link rel="stylesheet" href="/static/style.css">
+<link rel="icon" href="data:,">
 {plotly}<script src="/static/common.js" defer></script>
 <script src="/static/{page}.js" defer></script>
 </head>

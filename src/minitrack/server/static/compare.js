@@ -70,6 +70,12 @@
   }
 
   // ---- charts ---------------------------------------------------------------
+  // Viridis, sampled: the colour of t in [0, 1].
+  const VIRIDIS = ["#440154", "#482878", "#3e4989", "#31688e", "#26828e", "#1f9e89", "#35b779", "#6ece58", "#b5de2b", "#fde725"];
+  const viridis = (t) => VIRIDIS[Math.max(0, Math.min(VIRIDIS.length - 1, Math.round(t * (VIRIDIS.length - 1))))];
+
+  // Parallel coordinates drawn as SVG lines (one per run) rather than plotly's
+  // WebGL "parcoords": it works without WebGL and without 'unsafe-eval' in the CSP.
   function parallelCoordinates(holder, runs, cols) {
     if (!MT.plotlyReady(holder)) return;
     const usable = cols.filter((c) => c.complete);
@@ -77,14 +83,52 @@
       MT.clear(holder).append(MT.el("p", { class: "muted", text: "No param or metric is shared by all these runs." }));
       return;
     }
-    const dims = usable.map((c) => {
-      if (c.numeric) return { label: c.id, values: c.values };
+    const axes = usable.map((c) => {
+      if (c.numeric) {
+        const lo = Math.min(...c.values);
+        const hi = Math.max(...c.values);
+        const scale = (v) => (hi === lo ? 0.5 : (v - lo) / (hi - lo));
+        return { col: c, scale, lo: MT.formatValue(lo), hi: MT.formatValue(hi) };
+      }
       const cats = [...new Set(c.values.map(String))].sort();
-      return { label: c.id, values: c.values.map((v) => cats.indexOf(String(v))), tickvals: cats.map((_, i) => i), ticktext: cats };
+      const scale = (v) => (cats.length === 1 ? 0.5 : cats.indexOf(String(v)) / (cats.length - 1));
+      return { col: c, scale, lo: cats[0], hi: cats[cats.length - 1] };
     });
-    const colorCol = [...usable].reverse().find((c) => c.kind === "metrics" && c.numeric);
-    const line = colorCol ? { color: colorCol.values, colorscale: "Viridis", showscale: true, colorbar: { title: { text: colorCol.key } } } : {};
-    window.Plotly.react(holder, [{ type: "parcoords", dimensions: dims, line }], MT.plotLayout({ height: 380, margin: { l: 80, r: 80, t: 60, b: 30 } }), MT.plotConfig);
+    const colorCol = usable.find((c) => c.kind === "metrics" && c.numeric);
+    const cLo = colorCol ? Math.min(...colorCol.values) : 0;
+    const cHi = colorCol ? Math.max(...colorCol.values) : 1;
+    const traces = runs.map((r, i) => ({
+      type: "scatter",
+      mode: "lines+markers",
+      name: label(r),
+      x: axes.map((_, j) => j),
+      y: axes.map((a) => a.scale(a.col.values[i])),
+      text: axes.map((a) => `${a.col.id}: ${MT.formatValue(a.col.values[i])}`),
+      hoverinfo: "name+text",
+      line: { width: 2, color: colorCol ? viridis(cHi === cLo ? 0.5 : (colorCol.values[i] - cLo) / (cHi - cLo)) : undefined },
+      showlegend: false,
+    }));
+    if (colorCol) {
+      // An invisible trace that only carries the colour bar.
+      traces.push({
+        type: "scatter", mode: "markers", x: [null], y: [null], hoverinfo: "skip", showlegend: false,
+        marker: { color: [cLo, cHi], cmin: cLo, cmax: cHi, colorscale: "Viridis", showscale: true, colorbar: { title: { text: colorCol.key } } },
+      });
+    }
+    const annotations = axes.flatMap((a, j) => [
+      { x: j, y: 1.0, yshift: 10, text: a.hi, showarrow: false, font: { size: 11 } },
+      { x: j, y: 0.0, yshift: -10, text: a.lo, showarrow: false, font: { size: 11 } },
+    ]);
+    const shapes = axes.map((_, j) => ({ type: "line", x0: j, x1: j, y0: 0, y1: 1, line: { color: "#444", width: 1 } }));
+    const layout = MT.plotLayout({
+      height: 380,
+      margin: { l: 60, r: 60, t: 40, b: 60 },
+      xaxis: { tickvals: axes.map((_, j) => j), ticktext: axes.map((a) => a.col.id), showgrid: false, zeroline: false, range: [-0.3, axes.length - 0.7] },
+      yaxis: { visible: false, range: [-0.12, 1.12] },
+      annotations,
+      shapes,
+    });
+    window.Plotly.react(holder, traces, layout, MT.plotConfig);
   }
 
   function scatter(holder, runs, cols, x, y) {

@@ -87,7 +87,8 @@
   const columnPicker = MT.el("details", { class: "columns" }, MT.el("summary", { text: "Columns" }));
   const tableHolder = MT.el("div", { class: "table-scroll" });
   main.append(
-    MT.el("p", { class: "crumbs" }, MT.el("a", { href: "/", text: "Experiments" }), " / ", title),
+    MT.el("p", { class: "crumbs" }, MT.el("a", { href: "/", text: "Experiments" }), " /"),
+    title,
     form,
     searchError,
     MT.el("div", { class: "toolbar" }, compareButton, columnPicker, MT.el("span", { class: "spacer" }), prev, pageInfo, next),

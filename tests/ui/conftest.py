@@ -1,0 +1,124 @@
+"""Fixtures for the UI tests: a store filled through minitrack, and a real server on it.
+
+The store is filled once per session in a subprocess (tests/ui/fill_store.py),
+then `minitrack ui` runs as a real uvicorn subprocess on a free 127.0.0.1 port.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent
+SECRET = "TOP-SECRET-do-not-serve-7f3a9c"
+
+
+@dataclass
+class UIStore:
+    folder: Path
+    tracking_uri: str
+    run_ids: dict[str, str]
+    secret_file: Path
+
+    def artifact_dir(self, name: str) -> Path:
+        found = list(self.folder.glob(f"mlruns/*/{self.run_ids[name]}/artifacts"))
+        assert found, f"no artifact folder for run {name}"
+        return found[0]
+
+
+def minitrack_command() -> list[str]:
+    """The installed `minitrack` console script of this Python environment."""
+    script = Path(sys.executable).parent / ("minitrack.exe" if os.name == "nt" else "minitrack")
+    assert script.exists(), f"minitrack is not installed next to {sys.executable}"
+    return [str(script)]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_health(url: str, proc: subprocess.Popen, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited early: {proc.stderr.read()}")
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=1) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"no answer from {url}/health within {timeout}s")
+
+
+class RunningServer:
+    def __init__(self, tracking_uri: str, cwd: Path, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(
+            [
+                *minitrack_command(),
+                "ui",
+                "--backend-store-uri",
+                tracking_uri,
+                "--port",
+                str(self.port),
+            ],
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        wait_for_health(self.url, self.proc)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        for stream in (self.proc.stdout, self.proc.stderr):
+            stream.close()
+
+
+@pytest.fixture(scope="session")
+def ui_store(tmp_path_factory) -> UIStore:
+    folder = tmp_path_factory.mktemp("ui-store")
+    tracking_uri = f"sqlite:///{folder / 'mlflow.db'}"
+    filled = subprocess.run(
+        [sys.executable, str(HERE / "fill_store.py"), tracking_uri],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert filled.returncode == 0, filled.stderr
+    run_ids = json.loads(filled.stdout.strip().splitlines()[-1])
+    # A file beside the artifact root that no request may ever read, and a
+    # symlink inside a run's artifacts pointing at it.
+    secret = folder / "secret.txt"
+    secret.write_text(SECRET)
+    store = UIStore(folder, tracking_uri, run_ids, secret)
+    if hasattr(os, "symlink"):
+        os.symlink(secret, store.artifact_dir("best-xgb") / "leak.txt")
+        os.symlink(folder, store.artifact_dir("best-xgb") / "leak-dir")
+    return store
+
+
+@pytest.fixture(scope="session")
+def ui_server(ui_store) -> RunningServer:
+    server = RunningServer(ui_store.tracking_uri, ui_store.folder)
+    yield server
+    server.stop()
