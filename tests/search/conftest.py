@@ -138,8 +138,20 @@ ZOO = [
 ]
 
 
-@pytest.fixture
-def zoo(book):
+def _fill(book):
     for spec in ZOO:
         book.add(**spec)
     return book
+
+
+@pytest.fixture
+def zoo(book):
+    return _fill(book)
+
+
+@pytest.fixture(scope="module")
+def shared_zoo(tmp_path_factory):
+    """The zoo, built once per test module, for tests that only search it."""
+    book = _fill(RunBook(tmp_path_factory.mktemp("zoo") / "mlflow.db"))
+    yield book
+    book.conn.close()

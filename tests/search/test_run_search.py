@@ -67,8 +67,8 @@ NEWEST_FIRST = ["bare", "xgb_b", "xgb_a", "ridge", "lasso"]
         ("status = 'FINISHED' AND tags.model IS NULL", ["bare"]),
     ],
 )
-def test_filter_returns_the_matching_runs(zoo, filter_string, expected):
-    assert zoo.search(filter_string) == expected
+def test_filter_returns_the_matching_runs(shared_zoo, filter_string, expected):
+    assert shared_zoo.search(filter_string) == expected
 
 
 def test_run_id_in_and_not_in(zoo):
@@ -113,8 +113,8 @@ def test_view_type_and_experiments_choose_the_runs_searched(zoo):
         (["`Run Name` DESC"], ["xgb_b", "xgb_a", "ridge", "lasso", "bare"]),
     ],
 )
-def test_order_by_sorts_the_runs(zoo, order_by, expected):
-    assert zoo.search(order_by=order_by) == expected
+def test_order_by_sorts_the_runs(shared_zoo, order_by, expected):
+    assert shared_zoo.search(order_by=order_by) == expected
 
 
 def test_filter_and_order_by_together(zoo):

@@ -1,0 +1,212 @@
+"""minitrack's search agrees with MLflow's own search code on the same runs.
+
+MLflow's ``SearchUtils`` parses filters and also filters and sorts runs in memory (its
+file store does so); here it is the reference for what a filter means.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from pathlib import Path
+
+import pytest
+
+from minitrack.search import parse_filter
+
+pytestmark = pytest.mark.mlflow
+search_utils = pytest.importorskip("mlflow.utils.search_utils")
+mlflow_entities = pytest.importorskip("mlflow.entities")
+SearchUtils = search_utils.SearchUtils
+
+
+def _load_case_tables():
+    path = Path(__file__).with_name("test_parse_filter.py")
+    spec = importlib.util.spec_from_file_location("search_parse_cases", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+CASES = _load_case_tables()
+
+# Where minitrack is deliberately more lenient than MLflow (MLflow refuses these).
+MORE_LENIENT = {"   ", "tags.`a b` IS  NOT   NULL"}
+# Where minitrack refuses what MLflow silently accepts (and may misread).
+STRICTER = {
+    "status = 'a' AND",
+    "AND status = 'a'",
+    "status = 'a' AND AND status = 'b'",
+    "params.a = 'x' params.b = 'y'",
+    "run_id IN ('a' 'b')",
+    'metrics."a".b > 1',
+    "metrics.`` > 1",
+}
+_ENTITY = {"parameter": "param"}
+_ANY_RUN = mlflow_entities.Run(
+    mlflow_entities.RunInfo(
+        run_id="r",
+        experiment_id="0",
+        user_id="u",
+        status="FINISHED",
+        start_time=0,
+        end_time=1,
+        lifecycle_stage="active",
+        run_name="n",
+    ),
+    mlflow_entities.RunData(),
+)
+
+
+def _mlflow_parse(filter_string):
+    """MLflow's reading of a filter, in minitrack's terms (types, aliases, case)."""
+    parsed = []
+    for clause in SearchUtils.parse_search_filter(filter_string):
+        entity = _ENTITY.get(clause["type"], clause["type"])
+        key = SearchUtils.translate_key_alias(clause["key"])
+        value = clause["value"]
+        if entity == "metric":
+            value = float(value)
+        parsed.append((entity, key, clause["comparator"].upper(), value))
+    return parsed
+
+
+@pytest.mark.parametrize(
+    "filter_string",
+    [
+        f
+        for f, _ in CASES.FACT_SHEET_VALID + CASES.OWN_VALID
+        if f is not None and f not in MORE_LENIENT
+    ],
+)
+def test_valid_filters_mean_what_mlflow_reads(filter_string):
+    ours = [(c.entity, c.key, c.comparator, c.value) for c in parse_filter(filter_string)]
+    assert ours == _mlflow_parse(filter_string)
+
+
+@pytest.mark.parametrize(
+    "filter_string",
+    [f for f, _ in CASES.FACT_SHEET_INVALID + CASES.INVALID if f not in STRICTER],
+)
+def test_filters_we_refuse_are_refused_by_mlflow_too(filter_string):
+    with pytest.raises(Exception):  # noqa: B017 - MLflow raises MlflowException or ValueError
+        SearchUtils.filter([_ANY_RUN], filter_string)
+
+
+def _as_mlflow_run(run):
+    """The run minitrack stored, as an MLflow entity with the very same data."""
+    info = run.info
+    data = run.data
+    return mlflow_entities.Run(
+        mlflow_entities.RunInfo(
+            run_id=info.run_id,
+            experiment_id=info.experiment_id,
+            user_id=info.user_id,
+            status=info.status,
+            start_time=info.start_time,
+            end_time=info.end_time,
+            lifecycle_stage=info.lifecycle_stage,
+            artifact_uri=info.artifact_uri,
+            run_name=info.run_name,
+        ),
+        mlflow_entities.RunData(
+            metrics=[mlflow_entities.Metric(k, v, 0, 0) for k, v in data.metrics.items()],
+            params=[mlflow_entities.Param(k, v) for k, v in data.params.items()],
+            tags=[mlflow_entities.RunTag(k, v) for k, v in data.tags.items()],
+        ),
+    )
+
+
+@pytest.fixture(scope="module")
+def zoo_in_mlflow(shared_zoo):
+    zoo = shared_zoo
+    default = zoo.experiments["Default"]
+    runs = [zoo.client.get_run(run_id) for run_id in zoo.ids.values()]
+    runs = [
+        _as_mlflow_run(r)
+        for r in runs
+        if r.info.experiment_id == default and r.info.lifecycle_stage == "active"
+    ]
+    assert any(math.isnan(r.data.metrics.get("rmse", 0.0)) for r in runs)
+    return zoo, runs
+
+
+FILTERS = [
+    "",
+    "metrics.rmse < 7.5",
+    "metrics.rmse <= 7.5",
+    "metrics.rmse > 0",
+    "metrics.rmse = 6.2",
+    "metrics.rmse != 6.2",
+    "metrics.r2 >= 0.3",
+    "metrics.missing != 1",
+    "params.model = 'Lasso'",
+    "params.model != 'Lasso'",
+    "params.model LIKE 'XGB%'",
+    "params.model LIKE 'xgb%'",
+    "params.model ILIKE 'xgb%'",
+    "params.model LIKE '_idge'",
+    "params.model LIKE '%e%'",
+    "params.max_depth IS NULL",
+    "params.max_depth IS NOT NULL",
+    "tags.model = 'xgboost'",
+    "tags.model != 'xgboost'",
+    "tags.model IS NULL",
+    "tags.developer ILIKE 'ALICE'",
+    "tags.mlflow.runName LIKE '%a%'",
+    "tags.mlflow.user = 'alice'",
+    "status = 'FINISHED'",
+    "attributes.status != 'FINISHED'",
+    "status ILIKE 'running'",
+    "user_id = 'bob'",
+    "run_name = 'ridge'",
+    "run_name LIKE 'xgb%'",
+    "run_name != 'bare'",
+    "`Run Name` ILIKE 'LASSO'",
+    "start_time >= 300",
+    "created < 300",
+    "end_time != 350",
+    "end_time > 0",
+    "artifact_uri LIKE '%artifacts'",
+    "tags.model = 'xgboost' AND metrics.rmse < 7",
+    "metrics.rmse > 6 AND metrics.rmse < 8 AND params.alpha != '1.0'",
+]
+
+
+@pytest.mark.parametrize("filter_string", FILTERS)
+def test_filters_select_the_runs_mlflow_selects(zoo_in_mlflow, filter_string):
+    zoo, runs = zoo_in_mlflow
+    expected = SearchUtils.sort(SearchUtils.filter(runs, filter_string), None)
+    assert zoo.search(filter_string) == [zoo.names[r.info.run_id] for r in expected]
+
+
+def test_run_id_lists_select_the_runs_mlflow_selects(zoo_in_mlflow):
+    zoo, runs = zoo_in_mlflow
+    ids = ", ".join(f"'{zoo.ids[n]}'" for n in ("lasso", "xgb_b", "gone"))
+    for filter_string in (f"run_id IN ({ids})", f"run_id NOT IN ({ids})"):
+        expected = SearchUtils.sort(SearchUtils.filter(runs, filter_string), None)
+        assert zoo.search(filter_string) == [zoo.names[r.info.run_id] for r in expected]
+
+
+ORDERS = [
+    ["metrics.rmse"],
+    ["metrics.rmse DESC"],
+    ["metrics.r2 DESC"],
+    ["params.model"],
+    ["params.model DESC", "metrics.rmse"],
+    ["params.max_depth DESC"],
+    ["tags.model", "start_time"],
+    ["tags.noSuchTag"],
+    ["attributes.status", "user_id DESC"],
+    ["end_time"],
+    ["end_time DESC"],
+    ["run_name DESC"],
+    ["created"],
+]
+
+
+@pytest.mark.parametrize("order_by", ORDERS)
+def test_order_by_sorts_as_mlflow_sorts(zoo_in_mlflow, order_by):
+    zoo, runs = zoo_in_mlflow
+    expected = SearchUtils.sort(runs, order_by)
+    assert zoo.search(order_by=order_by) == [zoo.names[r.info.run_id] for r in expected]
