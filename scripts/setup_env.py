@@ -252,7 +252,11 @@ def read_stamp(prefix: Path) -> dict | None:
 def write_stamp(runner: Runner, prefix: Path | None, digest: str, method: str) -> None:
     if prefix is None:
         return
-    stamp = {"inputs": digest, "method": method, "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    stamp = {
+        "inputs": digest,
+        "method": method,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
     runner.action(
         f"record the setup in {prefix / STAMP_NAME}",
         lambda: (prefix / STAMP_NAME).write_text(json.dumps(stamp, indent=2), "utf-8"),
@@ -296,7 +300,9 @@ def find_conda(explicit: str | None) -> tuple[str, str] | None:
 def setup_venv(args, runner: Runner, prefix: Path, extras: str) -> tuple[list[str], Path]:
     interpreter = env_python(prefix, "venv")
     uv = shutil.which("uv")
-    method = "venv+uv" if uv else "venv+pip"
+    method = (
+        "venv"  # uv and pip install the same thing: switching installers is no reason to redo it
+    )
     digest = inputs_digest(extras, method)
     kind = environment_kind(prefix)
 
