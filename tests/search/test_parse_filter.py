@@ -218,6 +218,7 @@ INVALID = [
     ("params.a = 'x' params.b = 'y'", ["unexpected 'params.b"]),
     ("params.a = null", ["quoted strings", "'null'"]),
     ("metrics.a > true", ["must be numbers", "'true'"]),
+    ("datasets.name = 'taxi'", ["does not track datasets", "as a param or tag"]),
 ]
 
 

@@ -124,6 +124,11 @@ def _split_identifier(ident: str) -> tuple[str, str]:
         return ATTRIBUTE, _attribute_key(_unquote(parts[0]), ident)
     prefix = parts[0][1:-1] if parts[0].startswith("`") else parts[0]
     entity = _PREFIXES.get(prefix)
+    if prefix in ("dataset", "datasets"):
+        raise _error(
+            f"'{ident}': minitrack does not track datasets, so runs cannot be searched by "
+            "them; log the dataset name as a param or tag and filter on that"
+        )
     if entity is None:
         raise _error(
             f"unknown entity '{prefix}' in '{ident}': use metrics., params., tags. or "

@@ -70,7 +70,8 @@ def _compare(column: str, comparator: str, value: object, args: list[object]) ->
         args.append(like_to_glob(str(value)))
         return f"{column} GLOB ?"
     if comparator == "ILIKE":
-        # lower() on both sides: SQLite folds ASCII letters only, the same for both.
+        # lower() on both sides. SQLite folds ASCII letters only, so 'É' ILIKE 'é' is
+        # false; MLflow on SQLite has the same limit (it also uses lower()).
         args.append(like_to_glob(str(value)))
         return f"lower({column}) GLOB lower(?)"
     if comparator in ("IN", "NOT IN"):
