@@ -30,7 +30,7 @@ from minitrack.search import build_run_search
         ("", ["params.alpha DESC", "tags.model", "run_name"]),
     ],
 )
-def test_search_reads_no_table_in_full(book, filter_string, order_by):
+def test_search_reads_no_table_in_full(shared_zoo, filter_string, order_by):
     sql, args = build_run_search(["0", "1"], filter_string, 3, order_by, 100)
-    plan = [row[3] for row in book.conn.execute("EXPLAIN QUERY PLAN " + sql, args)]
+    plan = [row[3] for row in shared_zoo.conn.execute("EXPLAIN QUERY PLAN " + sql, args)]
     assert not [step for step in plan if step.startswith("SCAN")], plan
