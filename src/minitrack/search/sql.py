@@ -94,8 +94,7 @@ class _Query:
         self.join_args: list[object] = []
         self.where: list[str] = []
         self.where_args: list[object] = []
-        self.order: list[str] = []
-        self.order_args: list[object] = []
+        self.order: list[str] = []  # fixed text only: sort keys come in through joins
 
     def add_filter(self, clause: Comparison) -> None:
         if clause.entity == ATTRIBUTE and clause.key != "run_name":
@@ -191,7 +190,7 @@ def build_run_search(
     ``run_view_type`` is 1 (active runs), 2 (deleted runs) or 3 (all). ``max_results``
     None means no limit. Returns ``(sql, args)`` for ``connection.execute``.
     """
-    if run_view_type not in _STAGES or isinstance(run_view_type, bool):
+    if isinstance(run_view_type, bool) or run_view_type not in _STAGES:
         raise _error(
             f"run_view_type must be 1 (ACTIVE_ONLY), 2 (DELETED_ONLY) or 3 (ALL), "
             f"got {run_view_type!r}"
@@ -229,4 +228,4 @@ def build_run_search(
             "LIMIT ? OFFSET ?",
         ]
     )
-    return sql, [*query.join_args, *query.where_args, *query.order_args, limit, skip]
+    return sql, [*query.join_args, *query.where_args, limit, skip]
