@@ -4,7 +4,7 @@ Run as a script (``python fill_store.py sqlite:////tmp/x/mlflow.db``) so the
 fluent API's global state stays out of the test process. What it logs:
 
 - experiment "taxi-duration": 24 runs; 14 tagged model=xgboost (max_depth,
-  learning_rate, min_child_weight params; an rmse history of 5 steps), 10 tagged
+  learning_rate, min_child_weight, objective params; an rmse history of 5 steps), 10 tagged
   model=lasso (alpha param); all with metric training_time;
 - run "best-xgb" (xgboost) with a real scikit-learn model folder (MLmodel),
   an image, JSON, YAML, a text note, and an HTML file that must stay inert;
@@ -60,6 +60,7 @@ def fill(tracking_uri: str) -> dict:
                     "max_depth": 4 + (i * 7) % 30,
                     "learning_rate": round(0.05 + 0.03 * i, 3),
                     "min_child_weight": round(0.5 + (i % 5) * 0.7, 2),
+                    "objective": "reg:squarederror",
                 }
             )
             final = 5.0 + ((i * 37) % 19) / 10 if i != 3 else 4.2
