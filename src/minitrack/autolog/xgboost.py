@@ -206,16 +206,29 @@ def _log_feature_importance(run: AutologRun, booster: Any, importance_types: lis
 
 
 def _plot_importance(scores: dict[str, float], importance_type: str, path: Path) -> None:
-    """A small horizontal bar chart, only when matplotlib is installed."""
+    """A horizontal bar chart of the 20 largest scores, only when matplotlib is installed.
+
+    Drawn straight onto a bare figure with Agg: no Axes, ticks or layout pass, which cost
+    several times more than the bars themselves. The user's pyplot backend is untouched.
+    """
     try:
-        # A bare Figure renders with Agg and leaves the user's pyplot backend alone.
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
+        from matplotlib.patches import Rectangle
     except ImportError:
         return
     ranked = sorted(scores.items(), key=lambda item: item[1])[-20:]
-    figure = Figure(figsize=(6, 0.25 * len(ranked) + 1), dpi=80)
-    axes = figure.subplots()
-    axes.barh([name for name, _ in ranked], [value for _, value in ranked])
-    axes.set_title(f"Feature importance ({importance_type})")
-    figure.tight_layout()
-    figure.savefig(path)
+    row = 0.25  # inches per bar
+    height = row * len(ranked) + 0.6
+    figure = Figure(figsize=(6, height), dpi=72)
+    figure.text(0.5, 1 - 0.25 / height, f"Feature importance ({importance_type})", ha="center")
+    largest = max(value for _, value in ranked) or 1.0
+    for index, (name, value) in enumerate(ranked):
+        bottom, middle = (0.15 + index * row) / height, (0.15 + (index + 0.35) * row) / height
+        width = 0.55 * value / largest
+        bar = Rectangle((0.3, bottom), width, 0.7 * row / height, color="#1f77b4")
+        bar.set_transform(figure.transFigure)
+        figure.patches.append(bar)
+        figure.text(0.29, middle, str(name), ha="right", va="center", fontsize=9)
+        figure.text(0.31 + width, middle, f"{value:g}", va="center", fontsize=8)
+    FigureCanvasAgg(figure).print_png(str(path))

@@ -67,9 +67,8 @@ class Model:
         return {key: value for key, value in fields.items() if value is not None}
 
     def to_yaml(self) -> str:
-        import yaml
 
-        return yaml.safe_dump(self.to_dict(), default_flow_style=False, sort_keys=True)
+        return dump_yaml(self.to_dict(), sort_keys=True)
 
     def save(self, path: str | Path) -> None:
         """Write the MLmodel file at `path` (the file itself, not the folder)."""
@@ -90,7 +89,8 @@ class Model:
                 "(it holds MLmodel, requirements.txt and the model file).",
                 RESOURCE_DOES_NOT_EXIST,
             )
-        fields = yaml.safe_load(path.read_text(encoding="utf-8"))
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        fields = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - safe
         if not isinstance(fields, dict) or not isinstance(fields.get("flavors"), dict):
             raise MinitrackException(
                 f"'{path}' is not a valid MLmodel file: it has no 'flavors' section. "
@@ -109,6 +109,14 @@ class Model:
                 RESOURCE_DOES_NOT_EXIST,
             )
         return self.flavors[name]
+
+
+def dump_yaml(data: Any, sort_keys: bool = False) -> str:
+    """Block-style YAML, with libyaml's emitter when it is there (several times faster)."""
+    import yaml
+
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.dump(data, Dumper=dumper, default_flow_style=False, sort_keys=sort_keys)
 
 
 def folder_size_bytes(folder: str | Path) -> int:

@@ -88,7 +88,7 @@ def _python_version() -> str:
 
 def write_environment(folder: Path, requirements: list[str]) -> dict[str, str]:
     """Write the three environment files; returns pyfunc's `env` entry for MLmodel."""
-    import yaml
+    from minitrack.models.mlmodel import dump_yaml
 
     (folder / REQUIREMENTS_FILE).write_text("\n".join(requirements) + "\n", encoding="utf-8")
     pip_version = installed_version("pip")
@@ -101,15 +101,11 @@ def write_environment(folder: Path, requirements: list[str]) -> dict[str, str]:
         ],
         "name": "mlflow-env",
     }
-    (folder / CONDA_ENV_FILE).write_text(
-        yaml.safe_dump(conda_env, default_flow_style=False, sort_keys=False), encoding="utf-8"
-    )
+    (folder / CONDA_ENV_FILE).write_text(dump_yaml(conda_env), encoding="utf-8")
     python_env = {
         "python": _python_version(),
         "build_dependencies": [pinned("pip"), pinned("setuptools"), pinned("wheel")],
         "dependencies": [f"-r {REQUIREMENTS_FILE}"],
     }
-    (folder / PYTHON_ENV_FILE).write_text(
-        yaml.safe_dump(python_env, default_flow_style=False, sort_keys=False), encoding="utf-8"
-    )
+    (folder / PYTHON_ENV_FILE).write_text(dump_yaml(python_env), encoding="utf-8")
     return {"conda": CONDA_ENV_FILE, "virtualenv": PYTHON_ENV_FILE}
