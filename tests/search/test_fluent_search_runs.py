@@ -9,12 +9,11 @@ import pytest
 import minitrack as mlflow
 from minitrack import fluent, uris
 
-pytest.importorskip("pandas")
-
 
 @pytest.fixture(autouse=True)
 def tracking(tmp_path, monkeypatch):
     """A fresh SQLite tracking store for each test; no run left active afterwards."""
+    pytest.importorskip("pandas")
     monkeypatch.chdir(tmp_path)
     for var in ("MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_EXPERIMENT_ID"):
         monkeypatch.delenv(var, raising=False)

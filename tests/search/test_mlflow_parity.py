@@ -6,19 +6,27 @@ file store does so); here it is the reference for what a filter means.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import math
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from minitrack.search import parse_filter
 
 pytestmark = pytest.mark.mlflow
-search_utils = pytest.importorskip("mlflow.utils.search_utils")
-mlflow_entities = pytest.importorskip("mlflow.entities")
-SearchUtils = search_utils.SearchUtils
-MlflowException = pytest.importorskip("mlflow.exceptions").MlflowException
+
+
+@functools.cache
+def _mlflow():
+    """MLflow's search code and entities, imported on first use (the import is slow)."""
+    return SimpleNamespace(
+        entities=pytest.importorskip("mlflow.entities"),
+        SearchUtils=pytest.importorskip("mlflow.utils.search_utils").SearchUtils,
+        MlflowException=pytest.importorskip("mlflow.exceptions").MlflowException,
+    )
 
 
 def _load_case_tables():
@@ -45,27 +53,31 @@ STRICTER = {
     "datasets.name = 'taxi'",  # MLflow tracks datasets; minitrack does not
 }
 _ENTITY = {"parameter": "param"}
-_ANY_RUN = mlflow_entities.Run(
-    mlflow_entities.RunInfo(
-        run_id="r",
-        experiment_id="0",
-        user_id="u",
-        status="FINISHED",
-        start_time=0,
-        end_time=1,
-        lifecycle_stage="active",
-        run_name="n",
-    ),
-    mlflow_entities.RunData(),
-)
+
+
+def _any_run():
+    entities = _mlflow().entities
+    return entities.Run(
+        entities.RunInfo(
+            run_id="r",
+            experiment_id="0",
+            user_id="u",
+            status="FINISHED",
+            start_time=0,
+            end_time=1,
+            lifecycle_stage="active",
+            run_name="n",
+        ),
+        entities.RunData(),
+    )
 
 
 def _mlflow_parse(filter_string):
     """MLflow's reading of a filter, in minitrack's terms (types, aliases, case)."""
     parsed = []
-    for clause in SearchUtils.parse_search_filter(filter_string):
+    for clause in _mlflow().SearchUtils.parse_search_filter(filter_string):
         entity = _ENTITY.get(clause["type"], clause["type"])
-        key = SearchUtils.translate_key_alias(clause["key"])
+        key = _mlflow().SearchUtils.translate_key_alias(clause["key"])
         value = clause["value"]
         if entity == "metric":
             value = float(value)
@@ -91,16 +103,17 @@ def test_valid_filters_mean_what_mlflow_reads(filter_string):
     [f for f, _ in CASES.FACT_SHEET_INVALID + CASES.INVALID if f not in STRICTER],
 )
 def test_filters_we_refuse_are_refused_by_mlflow_too(filter_string):
-    with pytest.raises(MlflowException):
-        SearchUtils.filter([_ANY_RUN], filter_string)
+    with pytest.raises(_mlflow().MlflowException):
+        _mlflow().SearchUtils.filter([_any_run()], filter_string)
 
 
 def _as_mlflow_run(run):
     """The run minitrack stored, as an MLflow entity with the very same data."""
     info = run.info
     data = run.data
-    return mlflow_entities.Run(
-        mlflow_entities.RunInfo(
+    entities = _mlflow().entities
+    return entities.Run(
+        entities.RunInfo(
             run_id=info.run_id,
             experiment_id=info.experiment_id,
             user_id=info.user_id,
@@ -111,10 +124,10 @@ def _as_mlflow_run(run):
             artifact_uri=info.artifact_uri,
             run_name=info.run_name,
         ),
-        mlflow_entities.RunData(
-            metrics=[mlflow_entities.Metric(k, v, 0, 0) for k, v in data.metrics.items()],
-            params=[mlflow_entities.Param(k, v) for k, v in data.params.items()],
-            tags=[mlflow_entities.RunTag(k, v) for k, v in data.tags.items()],
+        entities.RunData(
+            metrics=[entities.Metric(k, v, 0, 0) for k, v in data.metrics.items()],
+            params=[entities.Param(k, v) for k, v in data.params.items()],
+            tags=[entities.RunTag(k, v) for k, v in data.tags.items()],
         ),
     )
 
@@ -178,7 +191,7 @@ FILTERS = [
 @pytest.mark.parametrize("filter_string", FILTERS)
 def test_filters_select_the_runs_mlflow_selects(zoo_in_mlflow, filter_string):
     zoo, runs = zoo_in_mlflow
-    expected = SearchUtils.sort(SearchUtils.filter(runs, filter_string), None)
+    expected = _mlflow().SearchUtils.sort(_mlflow().SearchUtils.filter(runs, filter_string), None)
     assert zoo.search(filter_string) == [zoo.names[r.info.run_id] for r in expected]
 
 
@@ -186,7 +199,9 @@ def test_run_id_lists_select_the_runs_mlflow_selects(zoo_in_mlflow):
     zoo, runs = zoo_in_mlflow
     ids = ", ".join(f"'{zoo.ids[n]}'" for n in ("lasso", "xgb_b", "gone"))
     for filter_string in (f"run_id IN ({ids})", f"run_id NOT IN ({ids})"):
-        expected = SearchUtils.sort(SearchUtils.filter(runs, filter_string), None)
+        expected = _mlflow().SearchUtils.sort(
+            _mlflow().SearchUtils.filter(runs, filter_string), None
+        )
         assert zoo.search(filter_string) == [zoo.names[r.info.run_id] for r in expected]
 
 
@@ -210,5 +225,5 @@ ORDERS = [
 @pytest.mark.parametrize("order_by", ORDERS)
 def test_order_by_sorts_as_mlflow_sorts(zoo_in_mlflow, order_by):
     zoo, runs = zoo_in_mlflow
-    expected = SearchUtils.sort(runs, order_by)
+    expected = _mlflow().SearchUtils.sort(runs, order_by)
     assert zoo.search(order_by=order_by) == [zoo.names[r.info.run_id] for r in expected]
