@@ -77,6 +77,45 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX idx_latest_metrics_key_value ON latest_metrics (key, value);
     """,
+    # 1 -> 2: params, tags and latest_metrics become WITHOUT ROWID tables clustered on
+    # (run_uuid, key), so loading the values of many runs reads neighbouring pages
+    # instead of one index probe plus one table probe per value.
+    """
+    CREATE TABLE params_v2 (
+        run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
+        key      TEXT NOT NULL,
+        value    TEXT NOT NULL,
+        PRIMARY KEY (run_uuid, key)
+    ) WITHOUT ROWID;
+    INSERT INTO params_v2 (run_uuid, key, value) SELECT run_uuid, key, value FROM params;
+    DROP TABLE params;
+    ALTER TABLE params_v2 RENAME TO params;
+    CREATE INDEX idx_params_key_value ON params (key, value);
+    CREATE TABLE tags_v2 (
+        run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
+        key      TEXT NOT NULL,
+        value    TEXT,
+        PRIMARY KEY (run_uuid, key)
+    ) WITHOUT ROWID;
+    INSERT INTO tags_v2 (run_uuid, key, value) SELECT run_uuid, key, value FROM tags;
+    DROP TABLE tags;
+    ALTER TABLE tags_v2 RENAME TO tags;
+    CREATE INDEX idx_tags_key_value ON tags (key, value);
+    CREATE TABLE latest_metrics_v2 (
+        run_uuid  TEXT NOT NULL REFERENCES runs(run_uuid),
+        key       TEXT NOT NULL,
+        value     REAL,
+        timestamp INTEGER NOT NULL,
+        step      INTEGER NOT NULL DEFAULT 0,
+        is_nan    INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (run_uuid, key)
+    ) WITHOUT ROWID;
+    INSERT INTO latest_metrics_v2 SELECT run_uuid, key, value, timestamp, step, is_nan
+        FROM latest_metrics;
+    DROP TABLE latest_metrics;
+    ALTER TABLE latest_metrics_v2 RENAME TO latest_metrics;
+    CREATE INDEX idx_latest_metrics_key_value ON latest_metrics (key, value);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -143,6 +143,7 @@ class SqliteStore:
                 if mode.lower() != "wal":
                     self._retry_busy(lambda: conn.execute("PRAGMA journal_mode=WAL"))
             conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA cache_size=-32768")  # 32 MiB: search reads many pages
             conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
             if version < SCHEMA_VERSION:
                 self._migrate(conn)
@@ -918,38 +919,49 @@ class SqliteStore:
         return self._read(work)
 
     def load_run_columns(self, run_ids: list[str]) -> dict:
-        """Column data for a search_runs DataFrame: base columns and per-key dicts.
+        """Column data for a search_runs DataFrame, aggregated inside SQLite.
 
-        Returns ``{"base": {col: list}, "metrics": {key: {run_id: value}}, "params": ...,
-        "tags": ...}``; the caller aligns the dicts to ``base["run_id"]``.
+        Python touches one row per column key, not one per value: each key comes back
+        as two JSON arrays, the runs' positions in ``run_ids`` and their values.
+        Metric values travel as ``%!.17g`` text, which round-trips every double exactly
+        (SQLite's JSON numbers keep only 15 digits). Returns ``{"base": {col: (pos, vals)},
+        "metrics"|"params"|"tags": {key: (pos, vals)}}`` with JSON strings.
         """
         ids = json.dumps(run_ids)
 
         def work(conn):
-            rows = conn.execute(
-                "SELECT j.value, r.experiment_id, r.status, r.artifact_uri, r.start_time, "
-                "r.end_time FROM json_each(?) AS j JOIN runs AS r ON r.run_uuid = j.value "
-                "ORDER BY j.key",
+            row = conn.execute(
+                "SELECT json_group_array(j.key), json_group_array(r.experiment_id), "
+                "json_group_array(r.status), json_group_array(r.artifact_uri), "
+                "json_group_array(r.start_time), json_group_array(r.end_time) "
+                "FROM json_each(?) AS j JOIN runs AS r ON r.run_uuid = j.value",
                 (ids,),
-            ).fetchall()
-            out = {"base": rows, "metrics": {}, "params": {}, "tags": {}}
-            for kind, sql in (
+            ).fetchone()
+            names = ("experiment_id", "status", "artifact_uri", "start_time", "end_time")
+            out = {
+                "base": {name: (row[0], row[i + 1]) for i, name in enumerate(names)},
+                "metrics": {},
+                "params": {},
+                "tags": {},
+            }
+            for kind, table, value in (
                 (
                     "metrics",
-                    "SELECT key, run_uuid, CASE WHEN is_nan THEN NULL ELSE value END "
-                    "FROM latest_metrics",
+                    "latest_metrics",
+                    "CASE WHEN t.is_nan THEN 'nan' ELSE printf('%!.17g', t.value) END",
                 ),
-                ("params", "SELECT key, run_uuid, value FROM params"),
-                ("tags", "SELECT key, run_uuid, value FROM tags"),
+                ("params", "params", "t.value"),
+                ("tags", "tags", "t.value"),
             ):
-                columns: dict[str, dict] = out[kind]
-                for key, rid, value in conn.execute(
-                    f"{sql} WHERE run_uuid IN (SELECT value FROM json_each(?))", (ids,)
-                ):
-                    col = columns.get(key)
-                    if col is None:
-                        col = columns[key] = {}
-                    col[rid] = value
+                out[kind] = {
+                    key: (positions, values)
+                    for key, positions, values in conn.execute(
+                        f"SELECT t.key, json_group_array(j.key), json_group_array({value}) "
+                        f"FROM json_each(?) AS j JOIN {table} AS t ON t.run_uuid = j.value "
+                        "GROUP BY t.key",
+                        (ids,),
+                    )
+                }
             return out
 
         return self._read(work)
@@ -970,34 +982,10 @@ class SqliteStore:
         return self._read(work)
 
 
-def _placeholder_run_search(
-    experiment_ids, filter_string, run_view_type, order_by, max_results, offset
-):
-    """Used only while minitrack.search is absent: no filter, default order."""
-    if filter_string and filter_string.strip():
-        raise MinitrackException(
-            "Filtering runs needs minitrack.search, which is not installed in this build."
-        )
-    if order_by:
-        raise MinitrackException(
-            "Ordering runs needs minitrack.search, which is not installed in this build."
-        )
-    stages = ViewType.stages(run_view_type)
-    exp_marks = ", ".join("?" for _ in experiment_ids)
-    stage_marks = ", ".join("?" for _ in stages)
-    sql = (
-        f"SELECT run_uuid FROM runs WHERE experiment_id IN ({exp_marks}) "
-        f"AND lifecycle_stage IN ({stage_marks}) "
-        "ORDER BY start_time DESC, run_uuid LIMIT ? OFFSET ?"
-    )
-    return sql, [*(int(e) for e in experiment_ids), *stages, max_results, offset]
-
-
 def _build_run_search(experiment_ids, filter_string, run_view_type, order_by, max_results, offset):
-    try:
-        from minitrack.search import build_run_search
-    except ImportError:
-        build_run_search = _placeholder_run_search
+    # minitrack.search owns the filter grammar; imported on first search, not at import time.
+    from minitrack.search import build_run_search
+
     return build_run_search(
         experiment_ids, filter_string, run_view_type, order_by, max_results, offset
     )
