@@ -150,6 +150,20 @@ def zoo(book):
 
 
 @pytest.fixture(scope="module")
+def book_factory(tmp_path_factory):
+    """Makes fresh, empty RunBooks that live as long as the test module."""
+    books = []
+
+    def make():
+        books.append(RunBook(tmp_path_factory.mktemp("store") / "mlflow.db"))
+        return books[-1]
+
+    yield make
+    for book in books:
+        book.conn.close()
+
+
+@pytest.fixture(scope="module")
 def shared_zoo(tmp_path_factory):
     """The zoo, built once per test module, for tests that only search it."""
     book = _fill(RunBook(tmp_path_factory.mktemp("zoo") / "mlflow.db"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import math
+import random
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -227,3 +228,107 @@ def test_order_by_sorts_as_mlflow_sorts(zoo_in_mlflow, order_by):
     zoo, runs = zoo_in_mlflow
     expected = _mlflow().SearchUtils.sort(runs, order_by)
     assert zoo.search(order_by=order_by) == [zoo.names[r.info.run_id] for r in expected]
+
+
+# --- randomised agreement ---------------------------------------------------------------
+# Many small runs with values drawn from tiny vocabularies (so that filters hit, values
+# tie, keys go missing and NaN turns up), and filters and orders drawn from the grammar.
+# A fixed seed keeps every run of the test identical.
+
+_PARAM_VALUES = ["Lasso", "lasso", "Ridge", "XGB_1", "xgb%x", "a*b", "[x]", ""]
+_TAG_VALUES = ["xgboost", "XGBoost", "linear", "lin_ear"]
+_METRIC_VALUES = [5.0, 6.5, 7.25, -1.0, 0.0, float("nan"), float("inf")]
+_PATTERNS = ["%", "L%", "l%", "%o%", "_idge", "XGB%", "xgb%", "%x", "a*b", "[x]", "%_%", "%b"]
+
+
+def _random_runs(rng, count):
+    for n in range(count):
+        spec = {
+            "name": f"r{n:02d}",
+            "start_time": rng.choice([10, 20, 20, 30, 40]),
+            "end_time": rng.choice([None, 15, 35, 50]),
+            "status": rng.choice(["FINISHED", "FAILED", "RUNNING"]),
+            "user": rng.choice(["alice", "bob"]),
+            "metrics": {},
+            "params": {},
+            "tags": {},
+        }
+        for key in ("rmse", "r2"):
+            if rng.random() < 0.8:
+                spec["metrics"][key] = rng.choice(_METRIC_VALUES)
+        for key in ("model", "depth"):
+            if rng.random() < 0.75:
+                spec["params"][key] = rng.choice(_PARAM_VALUES)
+        if rng.random() < 0.75:
+            spec["tags"]["model"] = rng.choice(_TAG_VALUES)
+        yield spec
+
+
+def _random_clause(rng):
+    kind = rng.choice(["metric", "param", "tag", "null", "status", "time", "name"])
+    if kind == "metric":
+        op = rng.choice(["=", "!=", "<", "<=", ">", ">="])
+        return f"metrics.{rng.choice(['rmse', 'r2'])} {op} {rng.choice([0, 5, 6.5, 7.25, -1])}"
+    if kind in ("param", "tag"):
+        prefix, key = (
+            ("params", rng.choice(["model", "depth"]))
+            if kind == "param"
+            else (
+                "tags",
+                "model",
+            )
+        )
+        op = rng.choice(["=", "!=", "LIKE", "ILIKE"])
+        values = _PATTERNS if "LIKE" in op else _PARAM_VALUES + _TAG_VALUES
+        return f"{prefix}.{key} {op} '{rng.choice(values)}'"
+    if kind == "null":
+        key = rng.choice(["params.model", "params.depth", "tags.model"])
+        return f"{key} IS {rng.choice(['', 'NOT '])}NULL"
+    if kind == "status":
+        op = rng.choice(["=", "!=", "LIKE", "ILIKE"])
+        return f"status {op} '{rng.choice(['FINISHED', 'failed', 'RUN%', '%ED'])}'"
+    if kind == "time":
+        key = rng.choice(["start_time", "end_time", "created"])
+        return f"{key} {rng.choice(['=', '!=', '<', '>='])} {rng.choice([15, 20, 35])}"
+    return f"run_name LIKE 'r{rng.randint(0, 3)}%'"
+
+
+def _random_order(rng):
+    keys = rng.sample(
+        [
+            "metrics.rmse",
+            "metrics.r2",
+            "params.model",
+            "params.depth",
+            "tags.model",
+            "start_time",
+            "end_time",
+            "status",
+        ],
+        rng.randint(0, 2),
+    )
+    return [f"{k} {rng.choice(['ASC', 'DESC', ''])}".strip() for k in keys]
+
+
+@pytest.fixture(scope="module")
+def random_store(book_factory):
+    rng = random.Random(20240601)
+    book = book_factory()
+    for spec in _random_runs(rng, 40):
+        book.add(**spec)
+    runs = [_as_mlflow_run(book.client.get_run(run_id)) for run_id in book.ids.values()]
+    return book, runs, rng
+
+
+def test_random_filters_and_orders_agree_with_mlflow(random_store):
+    book, runs, rng = random_store
+    search_utils = _mlflow().SearchUtils
+    checked = 0
+    for _ in range(150):
+        filter_string = " AND ".join(_random_clause(rng) for _ in range(rng.randint(1, 3)))
+        order_by = _random_order(rng)
+        expected = search_utils.sort(search_utils.filter(runs, filter_string), order_by)
+        got = book.search(filter_string, order_by)
+        assert got == [book.names[r.info.run_id] for r in expected], (filter_string, order_by)
+        checked += bool(got)
+    assert checked > 50  # most searches found something: the vocabularies overlap
