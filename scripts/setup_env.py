@@ -651,6 +651,9 @@ def main(argv: list[str] | None = None) -> int:
         say("")
         say(f"setup_env.py: error: {error}")
         return error.exit_code
+    except BrokenPipeError:  # output piped into `head`: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except KeyboardInterrupt:
         say("\nInterrupted. Run the script again: it detects a half-created environment.")
         return 130
