@@ -50,20 +50,17 @@ def _in_notebook() -> bool:
 def notebook_path() -> str | None:
     """The notebook's path when the kernel can know it, else None.
 
-    Recent Jupyter servers pass it to the kernel as ``JPY_SESSION_NAME`` and
-    ipykernel puts it in the user namespace as ``__session__``; papermill
-    runs set ``PAPERMILL_INPUT_PATH`` when our runner starts them.
+    Jupyter servers pass it to the kernel as ``JPY_SESSION_NAME`` and ipykernel
+    puts it in the user namespace as ``__session__``. papermill does not, but a
+    kernel inherits its parent's environment, so a runner that sets
+    ``JPY_SESSION_NAME`` to the notebook's path before executing it gets it too.
     """
     try:
         shell = sys.modules["IPython"].get_ipython()
         session = shell.user_ns.get("__session__") if shell is not None else None
     except Exception:
         session = None
-    for candidate in (
-        session,
-        os.environ.get("JPY_SESSION_NAME"),
-        os.environ.get("PAPERMILL_INPUT_PATH"),
-    ):
+    for candidate in (session, os.environ.get("JPY_SESSION_NAME")):
         if candidate and isinstance(candidate, str) and candidate.endswith(".ipynb"):
             return os.path.abspath(candidate)
     return None

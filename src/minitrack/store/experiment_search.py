@@ -97,7 +97,7 @@ def _condition(clause, args: list) -> str:
         and len(rest) == len(words)
     ):
         args.append(key)
-        neg = "NOT " if "NOT" in words else ""
+        neg = "" if "NOT" in words else "NOT "  # IS NULL: the tag is absent
         return (
             f"{neg}EXISTS (SELECT 1 FROM experiment_tags t WHERE t.experiment_id = "
             "e.experiment_id AND t.key = ?)"
