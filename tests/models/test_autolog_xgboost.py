@@ -169,3 +169,14 @@ def test_training_errors_reach_the_user_and_mark_the_run_failed(tracking, dmatri
         xgb.train({**PARAMS, "objective": "no:such-objective"}, train, num_boost_round=2)
     (run,) = runs_in(tracking.experiment_id)
     assert run.info.status == "FAILED"
+
+
+def test_a_store_that_cannot_be_written_does_not_stop_training(tmp_path, dmatrices):
+    train, _ = dmatrices
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the store's folder should be")
+    minitrack.set_tracking_uri(f"sqlite:///{blocked / 'mlflow.db'}")
+    minitrack.xgboost.autolog()
+    with pytest.warns(UserWarning, match="could not start a run"):
+        booster = xgb.train(PARAMS, train, num_boost_round=2)
+    assert booster.num_boosted_rounds() == 2

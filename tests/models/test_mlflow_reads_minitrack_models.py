@@ -64,3 +64,18 @@ def test_mlflow_loads_an_autologged_xgboost_wrapper(mlflow, split):
     np.testing.assert_allclose(
         mlflow.pyfunc.load_model(folder).predict(X_valid), model.predict(X_valid), rtol=1e-6
     )
+
+
+def test_minitrack_loads_a_model_mlflow_wrote(mlflow, tmp_path, split):
+    X_train, y_train, X_valid, _ = split
+    booster = xgb.train(
+        {"nthread": 1, "max_depth": 2}, xgb.DMatrix(X_train, y_train), num_boost_round=3
+    )
+    # Explicit requirements skip MLflow's requirement-inference subprocess (seconds).
+    mlflow.xgboost.save_model(booster, str(tmp_path / "by_mlflow"), pip_requirements=["xgboost"])
+
+    expected = booster.predict(xgb.DMatrix(X_valid))
+    np.testing.assert_array_equal(
+        minitrack.pyfunc.load_model(tmp_path / "by_mlflow").predict(X_valid), expected
+    )
+    assert isinstance(minitrack.xgboost.load_model(tmp_path / "by_mlflow"), xgb.Booster)

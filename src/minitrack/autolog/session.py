@@ -91,7 +91,8 @@ class AutologRun:
 
 @contextlib.contextmanager
 def autolog_run(flavor: str, settings: dict[str, Any]) -> Iterator[AutologRun | None]:
-    """The run to log into (None when `exclusive` and a user's run is active)."""
+    """The run to log into; None means "just train" (`exclusive` with a user's run
+    active, or no run could be started)."""
     import minitrack
 
     extra_tags = dict(settings.get("extra_tags") or {})
@@ -107,7 +108,17 @@ def autolog_run(flavor: str, settings: dict[str, Any]) -> Iterator[AutologRun | 
                     run.set_tags(extra_tags)
             yield run
             return
-        started = minitrack.start_run(tags={AUTOLOGGING_TAG: flavor, **extra_tags})
+        try:
+            started = minitrack.start_run(tags={AUTOLOGGING_TAG: flavor, **extra_tags})
+        except Exception as error:  # noqa: BLE001 - a broken store must not stop training
+            if not settings.get("silent"):
+                warnings.warn(
+                    f"minitrack {flavor} autolog: could not start a run ({error}); "
+                    "training without logging",
+                    stacklevel=4,
+                )
+            yield None
+            return
         try:
             yield AutologRun(started.info.run_id, flavor, settings)
         except BaseException:
