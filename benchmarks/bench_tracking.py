@@ -81,8 +81,18 @@ WORKLOAD_TABLE = {
 }
 
 
+# Bytecode: an installed package (pip, conda) has its modules compiled, and a fresh
+# interpreter reads the .pyc files. Some environments forbid writing them
+# (PYTHONDONTWRITEBYTECODE) or install without them; then every import recompiles from
+# source, which would make `import mlflow` seconds slower than users see it. Children keep
+# their compiled modules in this git-ignored folder instead, written on the warm-up round.
+PYCACHE_DIR = HERE / ".cache" / "pycache"
+
+
 def child_env() -> dict[str, str]:
-    return {**os.environ, **CHILD_ENV}
+    env = {**os.environ, **CHILD_ENV, "PYTHONPYCACHEPREFIX": str(PYCACHE_DIR)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
 
 
 class Worker:
@@ -236,6 +246,7 @@ def run_tracking(
     """Measure every tracking workload; return `{"versions": ..., "rows": [...]}`.
     With `profile_dir`, each worker writes a cProfile of every workload there."""
     plan = plan or Plan()
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-tracking-") as tmp:
         work_dir = Path(tmp)
         rows = [measure_import(trackers, plan, work_dir)]
@@ -256,7 +267,9 @@ def run_tracking(
                     f"takes {format_seconds(floor)}"
                 )
         versions = {name: worker.version for name, worker in workers.items()}
-    return {"versions": versions, "rows": rows}
+    # Other work on the machine slows both trackers, but not always alike: keep the record.
+    load = {"before": load_before, "after": os.getloadavg()[0]}
+    return {"versions": versions, "load_average": load, "rows": rows}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -39,7 +39,7 @@ def run_other(script: Path, quick: bool) -> list[dict]:
     """Run another benchmark script in its own process; collect the rows it reports."""
     with tempfile.TemporaryDirectory(prefix="bench-rows-") as tmp:
         rows_file = Path(tmp) / "rows.json"
-        env = {**os.environ, **bench_tracking.CHILD_ENV, "BENCH_RESULTS_JSON": str(rows_file)}
+        env = {**bench_tracking.child_env(), "BENCH_RESULTS_JSON": str(rows_file)}
         if quick:
             env["BENCH_QUICK"] = "1"
         print(f"\n== {script.name} ==", flush=True)
@@ -53,12 +53,13 @@ def run_other(script: Path, quick: bool) -> list[dict]:
         return data["rows"] if isinstance(data, dict) else data
 
 
-def machine_line(versions: dict[str, str]) -> str:
+def machine_line(versions: dict[str, str], load: dict[str, float]) -> str:
     tracker_versions = ", ".join(f"{name} {version}" for name, version in versions.items())
     return (
         f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; "
         f"{os.cpu_count()} cores, {platform.system()} {platform.machine()}; "
-        f"Python {platform.python_version()}; {tracker_versions}; OMP_NUM_THREADS=1"
+        f"Python {platform.python_version()}; {tracker_versions}; OMP_NUM_THREADS=1; "
+        f"load average {load['before']:.1f} before, {load['after']:.1f} after"
     )
 
 
@@ -66,7 +67,7 @@ def notes_lines(rows: list[dict]) -> list[str]:
     return [f"- {row['workload']}: {row['notes']}" for row in rows if row.get("notes")]
 
 
-def write_readme(rows: list[dict], versions: dict[str, str]) -> None:
+def write_readme(rows: list[dict], versions: dict[str, str], load: dict[str, float]) -> None:
     """Replace the measured table between the markers in the README's Tracking section."""
     text = README.read_text()
     if START_MARK not in text or END_MARK not in text:
@@ -74,7 +75,7 @@ def write_readme(rows: list[dict], versions: dict[str, str]) -> None:
     block = "\n".join(
         [
             START_MARK,
-            f"Measured {machine_line(versions)}.",
+            f"Measured {machine_line(versions, load)}.",
             "",
             markdown_table(rows),
             "",
@@ -96,30 +97,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write all rows to this file")
     args = parser.parse_args(argv)
 
-    os.environ.update(bench_tracking.CHILD_ENV)
     rows: list[dict] = []
     versions: dict[str, str] = {}
+    load: dict[str, float] = {}
     if args.only in (None, "tracking"):
         plan = bench_tracking.Plan.quick() if args.quick else bench_tracking.Plan()
         print("== tracking workloads ==", flush=True)
         trackers = tuple(args.trackers.split(","))
         tracking = bench_tracking.run_tracking(trackers, plan)
-        versions = tracking["versions"]
+        versions, load = tracking["versions"], tracking["load_average"]
         rows += tracking["rows"]
         if args.write_readme and not args.quick and len(trackers) == 2:
-            write_readme(tracking["rows"], versions)
+            write_readme(tracking["rows"], versions, tracking["load_average"])
     for name, script in OTHER_SCRIPTS.items():
         if args.only in (None, name) and (HERE / script).exists():
             rows += run_other(HERE / script, args.quick)
 
     print()
     if versions:
-        print(f"Measured {machine_line(versions)}")
+        print(f"Measured {machine_line(versions, load)}")
     print(text_table(rows))
     for line in notes_lines(rows):
         print(line)
     if args.json:
-        args.json.write_text(json.dumps({"versions": versions, "rows": rows}, indent=2))
+        results = {"versions": versions, "load_average": load, "rows": rows}
+        args.json.write_text(json.dumps(results, indent=2))
     return 0
 
 
