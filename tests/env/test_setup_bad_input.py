@@ -40,9 +40,7 @@ def test_prefix_with_unrelated_content_is_not_touched(run_setup, repo_copy, tmp_
         assert (photos / "cat.jpg").read_bytes() == b"\xff\xd8"
 
 
-def test_missing_environment_yml_stops_before_anything_is_deleted(
-    run_setup, repo_copy, tmp_path
-):
+def test_missing_environment_yml_stops_before_anything_is_deleted(run_setup, repo_copy, tmp_path):
     env = make_venv_lookalike(tmp_path / "env")
     (repo_copy / "environment.yml").unlink()
     result = run_setup("--venv", "--force", "--prefix", str(env), repo=repo_copy)
