@@ -142,3 +142,23 @@ def test_estimators_imported_after_autolog_are_patched(tracking, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["KNeighborsRegressor", "2"]
+
+
+def test_signature_and_input_example_follow_the_autolog_arguments(tracking, split):
+    X_train, y_train, _, _ = split
+
+    def logged_model_folder():
+        run = minitrack.last_active_run()
+        return minitrack.models.resolve_model_uri(f"runs:/{run.info.run_id}/model")
+
+    minitrack.sklearn.autolog()  # MLflow's defaults: a signature, no input example
+    Lasso(alpha=0.1).fit(X_train, y_train)
+    folder = logged_model_folder()
+    assert minitrack.models.Model.load(folder).signature is not None
+    assert not (folder / "input_example.json").exists()
+
+    minitrack.sklearn.autolog(log_input_examples=True, log_model_signatures=False)
+    Lasso(alpha=0.1).fit(X_train, y_train)
+    folder = logged_model_folder()
+    assert minitrack.models.Model.load(folder).signature is None
+    assert (folder / "input_example.json").exists()

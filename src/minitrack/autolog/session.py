@@ -102,11 +102,8 @@ def autolog_run(flavor: str, settings: dict[str, Any]) -> Iterator[AutologRun | 
             if settings.get("exclusive"):
                 yield None
                 return
-            run = AutologRun(active.info.run_id, flavor, settings)
-            if extra_tags:
-                with run.guard("extra_tags"):
-                    run.set_tags(extra_tags)
-            yield run
+            # extra_tags are for the runs autolog creates (MLflow's rule), not the user's.
+            yield AutologRun(active.info.run_id, flavor, settings)
             return
         try:
             started = minitrack.start_run(tags={AUTOLOGGING_TAG: flavor, **extra_tags})

@@ -149,7 +149,7 @@ def _log_model(run: AutologRun, estimator: Any, X: Any, artifact_path: str) -> i
 
     settings = run.settings
     head = first_rows(X)
-    signature = None
+    signature: dict | bool | None = False  # log_model_signatures=False: none, even with an example
     if head is not None and settings.get("log_model_signatures", True):
         output = estimator.predict(head) if hasattr(estimator, "predict") else None
         signature = infer_signature(head, output)

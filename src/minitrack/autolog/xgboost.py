@@ -178,7 +178,7 @@ def _log_model(run: AutologRun, model: Any, example: Any) -> int:
     settings = run.settings
     spec = _spec(model, settings.get("model_format") or "ubj")
     head = first_rows(example) if example is not None else None
-    signature = None
+    signature: dict | bool | None = False  # log_model_signatures=False: none, even with an example
     if head is not None and settings.get("log_model_signatures", True):
         signature = infer_signature(head, _XGBPyfuncWrapper(model).predict(head))
     info = log_model_folder(

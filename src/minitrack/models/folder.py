@@ -94,7 +94,9 @@ def save_model_folder(
         example_info = (
             save_input_example(path, input_example) if input_example is not None else None
         )
-        if signature is None and example_info is not None:
+        if signature is False:  # asked for no signature, even with an input example
+            signature = None
+        elif signature is None and example_info is not None:
             output = spec.predict(input_example) if spec.predict else None
             signature = infer_signature(input_example, output)
         elif signature is not None and not isinstance(signature, dict):
