@@ -55,5 +55,86 @@ def doctor(as_json, store, port, kernel_dir, kernel_name, spec) -> None:
     sys.exit(1 if doctor_module.has_failures(results) else 0)
 
 
+@main.command()
+@click.option("--fast", is_flag=True, help="Small settings: synthetic data, 4 trials, 20 rounds.")
+@click.option(
+    "--only",
+    multiple=True,
+    metavar="NN",
+    help="Run only the lessons whose name starts with NN (repeatable), e.g. --only 02.",
+)
+@click.option(
+    "--tracker",
+    type=click.Choice(["minitrack", "mlflow"]),
+    default="minitrack",
+    show_default=True,
+)
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False),
+    default="build/lessons",
+    show_default=True,
+    help="Working folder: executed copies, the tracking store, check results.",
+)
+@click.option(
+    "--lessons-dir",
+    type=click.Path(file_okay=False, exists=True),
+    default=None,
+    help="Folder of the lesson notebooks (default: ./lessons, else the kit's own).",
+)
+@click.option("--kernel", "kernel_name", default="exp-tracking", show_default=True)
+@click.option("--timeout", type=float, default=None, help="Seconds allowed per cell.")
+def lessons(fast, only, tracker, output, lessons_dir, kernel_name, timeout) -> None:
+    """Execute every lesson with papermill and print a summary; exit 1 if one failed."""
+    from course import runner
+
+    try:
+        results = runner.run_lessons(
+            lessons_dir,
+            output,
+            only=only,
+            tracker=tracker,
+            fast=fast,
+            kernel_name=kernel_name,
+            timeout=timeout,
+            echo=click.echo,
+        )
+    except runner.RunnerError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo("")
+    click.echo(runner.render_summary(results))
+    sys.exit(0 if all(result.ok for result in results) else 1)
+
+
+@main.group()
+def data() -> None:
+    """The NYC taxi data the lessons use."""
+
+
+@data.command()
+@click.argument("months", nargs=-1, required=True)
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Where to keep the files (default: $COURSE_DATA_DIR or ~/.cache/exp-tracking/taxi).",
+)
+@click.option("--retries", type=int, default=3, show_default=True)
+def fetch(months, cache_dir, retries) -> None:
+    """Download MONTHS (YYYY-MM ...) into the cache, e.g. for a class without internet."""
+    from course import data as taxi
+
+    failed = 0
+    for month in months:
+        try:
+            path = taxi.download_month(month, cache_dir, retries=retries)
+        except taxi.DataError as exc:
+            failed += 1
+            click.echo(f"{month}: FAILED: {exc}", err=True)
+        else:
+            click.echo(f"{month}: {path} ({taxi.validate_file(path):,} trips)")
+    sys.exit(1 if failed else 0)
+
+
 if __name__ == "__main__":
     main()

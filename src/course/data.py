@@ -21,9 +21,11 @@ from __future__ import annotations
 import http.client
 import os
 import re
+import socket
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import warnings
 from pathlib import Path
@@ -220,7 +222,14 @@ def _fetch_into(url: str, partial: Path, *, timeout: float, progress: bool) -> N
         if exc.code >= 500 or exc.code == 429:
             raise _Retryable(f"HTTP {exc.code}") from exc
         raise DownloadError(f"{url} answered HTTP {exc.code} {exc.reason}.") from exc
-    except (TimeoutError, urllib.error.URLError, ConnectionError) as exc:
+    except urllib.error.URLError as exc:
+        if isinstance(exc.reason, socket.gaierror):  # no DNS answer: offline, retrying won't help
+            raise DownloadError(
+                f"cannot reach {urllib.parse.urlsplit(url).hostname} ({exc.reason}); "
+                "are you offline?"
+            ) from exc
+        raise _Retryable(str(exc)) from exc
+    except (TimeoutError, ConnectionError) as exc:
         raise _Retryable(str(exc)) from exc
 
     with response:
