@@ -27,7 +27,7 @@ def notebook_reporting_its_python(path: Path) -> None:
     nbformat.write(notebook, path)
 
 
-def test_setup_creates_env_registers_kernel_and_reruns_as_a_no_op(
+def test_setup_creates_env_replaces_stale_kernel_and_reruns_as_a_no_op(
     tmp_path, run_setup, env_without_activation
 ):
     prefix = tmp_path / "env"
@@ -35,6 +35,12 @@ def test_setup_creates_env_registers_kernel_and_reruns_as_a_no_op(
     bin_dir = Path(sys.executable).parent  # holds uv (dev extra)
     env = env_without_activation(PATH=os.pathsep.join([str(bin_dir), os.environ["PATH"]]))
     args = ("--venv", "--prefix", str(prefix), "--kernel-prefix", str(kernel_prefix))
+
+    # A kernel spec left over from an older setup, running some other Python.
+    spec_file = kernel_prefix / "share" / "jupyter" / "kernels" / "exp-tracking" / "kernel.json"
+    spec_file.parent.mkdir(parents=True)
+    stale = {"argv": [sys._base_executable, "-m", "ipykernel_launcher"], "display_name": "old"}
+    spec_file.write_text(json.dumps(stale))
 
     started = time.monotonic()
     first = run_setup(*args, "--no-doctor", cwd=tmp_path, env=env)
@@ -45,7 +51,7 @@ def test_setup_creates_env_registers_kernel_and_reruns_as_a_no_op(
     assert "jupyter lab lessons/" in first.stdout  # what to run next
 
     python = prefix / "bin" / "python"
-    spec_file = kernel_prefix / "share" / "jupyter" / "kernels" / "exp-tracking" / "kernel.json"
+    assert f"replacing the stale kernel spec in {spec_file.parent}, which ran " in first.stdout
     spec = json.loads(spec_file.read_text())
     assert spec["argv"][0] == str(python)
     assert spec["display_name"] == "Python (exp-tracking)"
