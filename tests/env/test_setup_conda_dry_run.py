@@ -201,19 +201,28 @@ def test_remove_deletes_env_and_says_what_about_the_kernel(
     assert "no kernel spec in" in result.stdout
 
 
+@pytest.mark.parametrize(
+    ("tool", "create"),
+    [
+        ("conda", [CONDA_LOCK, "install", "--conda", "{exe}", "--no-mamba", "-p", "{prefix}"]),
+        ("mamba", [CONDA_LOCK, "install", "--conda", "{exe}", "--mamba", "-p", "{prefix}"]),
+        ("micromamba", ["{exe}", "create", "-y", "-p", "{prefix}", "-f"]),
+    ],
+)
 def test_lock_with_force_recreates_from_the_lock(
-    tmp_path, repo_copy, run_setup, printed_commands, env_without_activation
+    tool, create, tmp_path, repo_copy, run_setup, printed_commands, env_without_activation
 ):
     prefix = existing_env(tmp_path)
     lock = add_lock(repo_copy)
     result = dry_run(
-        run_setup, env_without_activation, repo_copy, "conda", "--prefix", str(prefix), "--force"
+        run_setup, env_without_activation, repo_copy, tool, "--prefix", str(prefix), "--force"
     )
-    exe = f"{TOOLS_DIR}/conda"
+    exe = f"{TOOLS_DIR}/{tool}"
+    values = {"exe": exe, "prefix": str(prefix)}
     printed = as_lists(printed_commands(result.stdout))
     assert printed[:2] == [
         [exe, "env", "remove", "-y", "-p", str(prefix)],
-        [CONDA_LOCK, "install", "--conda", exe, "--no-mamba", "-p", str(prefix), str(lock)],
+        [*[part.format(**values) for part in create], str(lock)],
     ]
 
 
