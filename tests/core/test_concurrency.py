@@ -9,8 +9,6 @@ import subprocess
 import sys
 import textwrap
 
-import pytest
-
 import minitrack as mlflow
 
 WORKER = textwrap.dedent(
