@@ -6,6 +6,7 @@ then `minitrack ui` runs as a real uvicorn subprocess on a free 127.0.0.1 port.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import socket
@@ -91,6 +92,28 @@ class RunningServer:
             self.proc.wait()
         for stream in (self.proc.stdout, self.proc.stderr):
             stream.close()
+
+
+def raw_get(server: RunningServer, path: str) -> tuple[int, dict[str, str], str]:
+    """GET a request target exactly as written (no client-side clean-up of the URL)."""
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        conn.putrequest("GET", path, skip_accept_encoding=True)
+        conn.endheaders()
+        resp = conn.getresponse()
+        body = resp.read().decode("utf-8", errors="replace")
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, body
+    finally:
+        conn.close()
+
+
+def get_json(server: RunningServer, path: str, **params) -> tuple[int, dict]:
+    """GET path with query params (lists repeat the key) and decode the JSON answer."""
+    from urllib.parse import urlencode
+
+    query = urlencode(params, doseq=True)
+    status, _, body = raw_get(server, f"{path}?{query}" if query else path)
+    return status, json.loads(body)
 
 
 @pytest.fixture(scope="session")

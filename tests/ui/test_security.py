@@ -7,28 +7,14 @@ run holds symlinks pointing at it; its content must never come back.
 
 from __future__ import annotations
 
-import http.client
 import json
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import pytest
 
-from .conftest import SECRET
+from .conftest import SECRET, raw_get
 
 pytestmark = pytest.mark.timeout(60)
-
-
-def raw_get(server, path: str) -> tuple[int, dict[str, str], str]:
-    """GET a request target exactly as written, and return status, headers, body."""
-    conn = http.client.HTTPConnection("127.0.0.1", urlsplit(server.url).port, timeout=10)
-    try:
-        conn.putrequest("GET", path, skip_accept_encoding=True)
-        conn.endheaders()
-        resp = conn.getresponse()
-        body = resp.read().decode("utf-8", errors="replace")
-        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, body
-    finally:
-        conn.close()
 
 
 def artifact_paths(store) -> list[tuple[str, str]]:

@@ -30,6 +30,9 @@ RUN_NAME_TAG = "mlflow.runName"
 NOTE_TAG = "mlflow.note.content"
 MODEL_HISTORY_TAG = "mlflow.log-model.history"
 PARENT_TAG = "mlflow.parentRunId"
+# What minitrack.search's queries start with, and the same with the total alongside.
+_SEARCH_SELECT = "SELECT runs.run_uuid FROM runs"
+_SEARCH_SELECT_COUNTED = "SELECT runs.run_uuid, COUNT(*) OVER () FROM runs"
 
 
 def _metric_value(value: float | None, is_nan: int) -> float | None:
@@ -178,8 +181,9 @@ class StoreReader:
         sql, args = build_run_search(
             ids, filter_string or "", run_view_type, list(order_by or []), limit, offset
         )
-        run_ids = [row[0] for row in self._rows(sql, args)]
-        total = self._count(ids, filter_string, run_view_type)
+        run_ids, total = self._page_with_total(sql, args)
+        if total is None:  # past the last page, or an SQLite without window functions
+            total = self._count(ids, filter_string, run_view_type)
         rows = self.runs(
             run_ids,
             metric_keys=metric_keys,
@@ -187,6 +191,24 @@ class StoreReader:
             tag_keys=[*tag_keys, USER_TAG, SOURCE_TAG, COMMIT_TAG, MODEL_HISTORY_TAG, PARENT_TAG],
         )
         return {"total": total, "runs": rows}
+
+    def _page_with_total(self, sql: str, args: list) -> tuple[list[str], int | None]:
+        """The page's run ids and, in the same pass, how many runs match in all.
+
+        ``COUNT(*) OVER ()`` is evaluated over every matching row before LIMIT,
+        so the total costs no second query.
+        """
+        if sql.startswith(_SEARCH_SELECT):
+            counted = _SEARCH_SELECT_COUNTED + sql[len(_SEARCH_SELECT) :]
+            try:
+                rows = self._rows(counted, args)
+            except sqlite3.OperationalError:
+                rows = None
+            if rows:
+                return [row[0] for row in rows], rows[0][1]
+            if rows is not None:
+                return [], None
+        return [row[0] for row in self._rows(sql, args)], None
 
     def _count(self, experiment_ids: list[str], filter_string: str, run_view_type: int) -> int:
         if not (filter_string or "").strip():
@@ -201,8 +223,8 @@ class StoreReader:
             return count
         from minitrack.search import build_run_search
 
-        # No ORDER BY is needed to count; SQLite's LIMIT -1 means "no limit".
-        sql, args = build_run_search(experiment_ids, filter_string, run_view_type, [], -1, 0)
+        # No ORDER BY is needed to count, and no limit.
+        sql, args = build_run_search(experiment_ids, filter_string, run_view_type, [], None, 0)
         return self._rows(f"SELECT COUNT(*) FROM ({sql})", args)[0][0]
 
     def runs(
