@@ -38,6 +38,7 @@ else:
 
 EXPERIMENT_NAME = "nyc-taxi-experiment"
 mlflow.set_tracking_uri(TRACKING_URI)
+mlflow.set_experiment(EXPERIMENT_NAME)  # the re-trained run joins the sweep's experiment
 client = mlflow.MlflowClient()
 
 # %% [markdown]

@@ -215,6 +215,7 @@ from sklearn.linear_model import Lasso
 
 mlflow.sklearn.autolog(log_models=False)
 with mlflow.start_run() as lasso_run:
+    mlflow.set_tag("model", "lasso-autolog")
     Lasso(alpha=0.01).fit(prepared.X_train, prepared.y_train)
 mlflow.sklearn.autolog(disable=True)
 print(mlflow.get_run(lasso_run.info.run_id).data.metrics)

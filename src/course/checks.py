@@ -323,6 +323,15 @@ def lesson_03(
     chosen = mlflow.get_run(chosen_run_id)
     verdicts.append(
         _check(
+            f"re-trained run is in '{experiment_name}'",
+            final.info.experiment_id == experiment.experiment_id,
+            f"experiment id {experiment.experiment_id}",
+            f"it is in experiment id {final.info.experiment_id}. Call "
+            f'mlflow.set_experiment("{experiment_name}") before starting the run.',
+        )
+    )
+    verdicts.append(
+        _check(
             "re-trained run records where it came from",
             final.data.tags.get("selected_from") == chosen_run_id,
             f"tag selected_from = {chosen_run_id[:8]}",
