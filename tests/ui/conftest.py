@@ -107,12 +107,12 @@ def raw_get(server: RunningServer, path: str) -> tuple[int, dict[str, str], str]
         conn.close()
 
 
-def get_json(server: RunningServer, path: str, **params) -> tuple[int, dict]:
-    """GET path with query params (lists repeat the key) and decode the JSON answer."""
+def get_json(server: RunningServer, endpoint: str, **params) -> tuple[int, dict]:
+    """GET endpoint with query params (lists repeat the key) and decode the JSON answer."""
     from urllib.parse import urlencode
 
     query = urlencode(params, doseq=True)
-    status, _, body = raw_get(server, f"{path}?{query}" if query else path)
+    status, _, body = raw_get(server, f"{endpoint}?{query}" if query else endpoint)
     return status, json.loads(body)
 
 
