@@ -132,7 +132,8 @@ def stale_platforms(lock_path: Path, environment_path: Path, tmp_path: Path) -> 
         ]
 
 
-@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning:conda_lock")
+@pytest.mark.filterwarnings("ignore::DeprecationWarning:conda_lock")
 def test_committed_lock_matches_environment_yml(tmp_path):
     lock = REPO / "conda-lock.yml"
     if not lock.is_file():
@@ -146,8 +147,9 @@ def test_committed_lock_matches_environment_yml(tmp_path):
     assert stale == [], "conda-lock.yml is stale for these platforms: run scripts/lock-env"
 
 
-# conda-lock's vendored conda warns about its own vendored frozendict on import: not ours.
-@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")
+# conda-lock's own deprecation warnings (vendored frozendict, importlib.resources.path).
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning:conda_lock")
+@pytest.mark.filterwarnings("ignore::DeprecationWarning:conda_lock")
 def test_lock_check_tells_a_current_lock_from_a_stale_one(tmp_path):
     """The check above, on a lock that conda-lock writes for a copy of environment.yml."""
     from conda_lock.conda_lock import make_lock_spec
