@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import os
 import posixpath
-import shutil
-import tempfile
 
 from minitrack.entities import FileInfo
 from minitrack.exceptions import RESOURCE_DOES_NOT_EXIST, MinitrackException
@@ -79,6 +77,8 @@ def log_artifact(artifact_uri: str, local_path: str, artifact_path: str | None =
             if not os.path.isdir(local_path)
             else f"Cannot log artifact {local_path!r}: it is a folder; use log_artifacts(...)."
         )
+    import shutil
+
     dest = _destination_dir(artifact_uri, artifact_path)
     shutil.copyfile(local_path, os.path.join(dest, os.path.basename(local_path)))
 
@@ -90,6 +90,8 @@ def log_artifacts(artifact_uri: str, local_dir: str, artifact_path: str | None =
             f"Cannot log artifacts from {local_dir!r}: no such folder. "
             "Use log_artifact(...) for a single file."
         )
+    import shutil
+
     dest = _destination_dir(artifact_uri, artifact_path)
     for here, _dirs, files in os.walk(local_dir):
         rel = os.path.relpath(here, local_dir)
@@ -138,6 +140,9 @@ def list_artifacts(artifact_uri: str, path: str | None = None) -> list[FileInfo]
 
 def download(artifact_uri: str, path: str | None = None, dst_path: str | None = None) -> str:
     """Copy an artifact (file or folder) to ``dst_path`` (a new temp dir if None)."""
+    import shutil
+    import tempfile
+
     root = artifact_root_path(artifact_uri)
     source = safe_join(root, path, "path")
     if not os.path.exists(source):

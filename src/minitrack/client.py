@@ -6,7 +6,6 @@ before the store is touched, so a rejected call changes nothing.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import time
@@ -38,12 +37,16 @@ def _now_ms() -> int:
 
 
 def _encode_token(offset: int) -> str:
+    import base64
+
     return base64.b64encode(json.dumps({"offset": offset}).encode()).decode()
 
 
 def _decode_token(token: str | None) -> int:
     if not token:
         return 0
+    import base64
+
     try:
         offset = json.loads(base64.b64decode(token))["offset"]
         if isinstance(offset, int) and offset >= 0:

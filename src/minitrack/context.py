@@ -9,7 +9,6 @@ git is read from ``.git`` directly, never by spawning ``git``.
 
 from __future__ import annotations
 
-import getpass
 import os
 import sys
 
@@ -27,6 +26,8 @@ _cache: dict[str, dict[str, str]] = {}
 
 
 def get_user() -> str:
+    import getpass
+
     try:
         return getpass.getuser()
     except Exception:  # no user name in a container without passwd entries

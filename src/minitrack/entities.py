@@ -6,7 +6,39 @@ They are plain value objects. ``Run.data.metrics`` is ``{key: latest value}``,
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+
+class _Record:
+    """A small value object: fields in ``__slots__``, compared and shown by value.
+
+    (Plain classes rather than dataclasses: ``dataclasses`` pulls in ``inspect``,
+    which would double the cost of ``import minitrack``.)
+    """
+
+    __slots__ = ()
+
+    def _values(self) -> tuple:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and self._values() == other._values()
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
+        return f"{type(self).__name__}({fields})"
+
+
+class _FrozenRecord(_Record):
+    __slots__ = ()
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def _init(self, **values) -> None:
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
 
 
 class LifecycleStage:
@@ -102,55 +134,102 @@ class RunStatus:
         return list(cls._NAMES.values())
 
 
-@dataclass(frozen=True)
-class Metric:
-    key: str
-    value: float
-    timestamp: int
-    step: int = 0
-    run_id: str | None = None
+class Metric(_FrozenRecord):
+    """One logged metric value; ``timestamp`` in epoch milliseconds."""
+
+    __slots__ = ("key", "value", "timestamp", "step", "run_id")
+
+    def __init__(
+        self, key: str, value: float, timestamp: int, step: int = 0, run_id: str | None = None
+    ) -> None:
+        self._init(key=key, value=value, timestamp=timestamp, step=step, run_id=run_id)
 
 
-@dataclass(frozen=True)
-class Param:
-    key: str
-    value: str
+class Param(_FrozenRecord):
+    __slots__ = ("key", "value")
+
+    def __init__(self, key: str, value: str) -> None:
+        self._init(key=key, value=value)
 
 
-@dataclass(frozen=True)
-class RunTag:
-    key: str
-    value: str
+class RunTag(_FrozenRecord):
+    __slots__ = ("key", "value")
+
+    def __init__(self, key: str, value: str) -> None:
+        self._init(key=key, value=value)
 
 
-@dataclass(frozen=True)
-class ExperimentTag:
-    key: str
-    value: str
+class ExperimentTag(_FrozenRecord):
+    __slots__ = ("key", "value")
+
+    def __init__(self, key: str, value: str) -> None:
+        self._init(key=key, value=value)
 
 
-@dataclass
-class Experiment:
-    experiment_id: str
-    name: str
-    artifact_location: str
-    lifecycle_stage: str = LifecycleStage.ACTIVE
-    tags: dict[str, str] = field(default_factory=dict)
-    creation_time: int | None = None
-    last_update_time: int | None = None
+class Experiment(_Record):
+    __slots__ = (
+        "experiment_id",
+        "name",
+        "artifact_location",
+        "lifecycle_stage",
+        "tags",
+        "creation_time",
+        "last_update_time",
+    )
+
+    def __init__(
+        self,
+        experiment_id: str,
+        name: str,
+        artifact_location: str,
+        lifecycle_stage: str = LifecycleStage.ACTIVE,
+        tags: dict[str, str] | None = None,
+        creation_time: int | None = None,
+        last_update_time: int | None = None,
+    ) -> None:
+        self.experiment_id = experiment_id
+        self.name = name
+        self.artifact_location = artifact_location
+        self.lifecycle_stage = lifecycle_stage
+        self.tags = {} if tags is None else tags
+        self.creation_time = creation_time
+        self.last_update_time = last_update_time
 
 
-@dataclass
-class RunInfo:
-    run_id: str
-    experiment_id: str
-    user_id: str
-    status: str
-    start_time: int | None
-    end_time: int | None
-    lifecycle_stage: str
-    artifact_uri: str
-    run_name: str | None = None
+class RunInfo(_Record):
+    __slots__ = (
+        "run_id",
+        "experiment_id",
+        "user_id",
+        "status",
+        "start_time",
+        "end_time",
+        "lifecycle_stage",
+        "artifact_uri",
+        "run_name",
+    )
+
+    def __init__(
+        self,
+        run_id: str,
+        experiment_id: str,
+        user_id: str,
+        status: str,
+        start_time: int | None,
+        end_time: int | None,
+        lifecycle_stage: str,
+        artifact_uri: str,
+        run_name: str | None = None,
+    ) -> None:
+        self.run_id = run_id
+        self.experiment_id = experiment_id
+        self.user_id = user_id
+        self.status = status
+        self.start_time = start_time
+        self.end_time = end_time
+        self.lifecycle_stage = lifecycle_stage
+        self.artifact_uri = artifact_uri
+        self.run_name = run_name
 
     @property
     def run_uuid(self) -> str:
@@ -185,9 +264,11 @@ class RunData:
         return f"<RunData: metrics={self.metrics!r}, params={self.params!r}, tags={self.tags!r}>"
 
 
-@dataclass
-class RunInputs:
-    dataset_inputs: list = field(default_factory=list)
+class RunInputs(_Record):
+    __slots__ = ("dataset_inputs",)
+
+    def __init__(self, dataset_inputs: list | None = None) -> None:
+        self.dataset_inputs = [] if dataset_inputs is None else dataset_inputs
 
 
 class Run:
@@ -246,13 +327,13 @@ class Run:
         return f"<Run: data={self.data!r}, info={self.info!r}>"
 
 
-@dataclass(frozen=True)
-class FileInfo:
+class FileInfo(_FrozenRecord):
     """One entry of an artifact listing; ``path`` is relative to the run's artifact root."""
 
-    path: str
-    is_dir: bool
-    file_size: int | None
+    __slots__ = ("path", "is_dir", "file_size")
+
+    def __init__(self, path: str, is_dir: bool, file_size: int | None) -> None:
+        self._init(path=path, is_dir=is_dir, file_size=file_size)
 
 
 class PagedList(list):

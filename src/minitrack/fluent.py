@@ -7,7 +7,6 @@ tracking URI.
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 import time
@@ -27,7 +26,12 @@ from minitrack.entities import (
 from minitrack.exceptions import MinitrackException
 from minitrack.uris import get_tracking_uri, is_tracking_uri_set, set_tracking_uri
 
-_logger = logging.getLogger(__name__)
+
+def _logger():
+    import logging  # only when there is something to say
+
+    return logging.getLogger(__name__)
+
 
 SEARCH_MAX_RESULTS_PANDAS = 100000
 _PAGE_SIZE = 10000
@@ -149,7 +153,7 @@ def set_experiment(
     else:
         experiment, created = client.store.get_or_create_experiment(experiment_name)
         if created:
-            _logger.info(
+            _logger().info(
                 "Experiment with name '%s' does not exist. Creating a new experiment.",
                 experiment_name,
             )
@@ -438,7 +442,7 @@ def search_runs(
         for name in experiment_names:
             exp = client.get_experiment_by_name(name)
             if exp is None:
-                _logger.warning("Cannot retrieve experiment by name %s", name)
+                _logger().warning("Cannot retrieve experiment by name %s", name)
             else:
                 ids.append(exp.experiment_id)
     elif experiment_ids:

@@ -13,7 +13,6 @@ import ntpath
 import os
 import posixpath
 import re
-from urllib.parse import unquote, urlsplit
 
 from minitrack.exceptions import MinitrackException
 
@@ -21,6 +20,7 @@ DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 DEFAULT_ARTIFACT_ROOT = "./mlruns"
 TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
 
+_SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
 _DRIVE_RE = re.compile(r"^/?[A-Za-z]:[\\/]")
 _SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 
@@ -60,7 +60,7 @@ def db_path_from_uri(uri: str, cwd: str | None = None) -> str:
     if lowered.startswith("file:"):
         path = local_path_from_uri(uri)
         return _plain_path(uri, path, cwd)
-    scheme = urlsplit(uri).scheme
+    scheme = _scheme(uri)
     if scheme and len(scheme) > 1:  # one letter is a Windows drive
         raise MinitrackException(
             f"Unsupported tracking URI {uri!r}: minitrack stores runs in a SQLite file. "
@@ -91,6 +91,8 @@ def _absolute(path: str, cwd: str | None) -> str:
 def local_path_from_uri(uri: str) -> str:
     """A local filesystem path from an absolute path or a ``file:`` URI."""
     if uri.lower().startswith("file:"):
+        from urllib.parse import unquote, urlsplit
+
         parts = urlsplit(uri)
         path = unquote(parts.path)
         if parts.netloc and parts.netloc not in ("", "localhost"):
@@ -101,8 +103,13 @@ def local_path_from_uri(uri: str) -> str:
     return uri
 
 
+def _scheme(uri: str) -> str:
+    match = _SCHEME_RE.match(uri)
+    return match.group(1).lower() if match else ""
+
+
 def is_local_uri(uri: str) -> bool:
-    scheme = urlsplit(uri).scheme
+    scheme = _scheme(uri)
     return scheme in ("", "file") or (len(scheme) == 1 and _is_windows_path(uri))
 
 

@@ -8,7 +8,6 @@ call leaves it unchanged.
 from __future__ import annotations
 
 import json
-import logging
 import math
 import numbers
 import os
@@ -16,8 +15,6 @@ import posixpath
 import re
 
 from minitrack.exceptions import MinitrackException
-
-_logger = logging.getLogger(__name__)
 
 MAX_ENTITY_KEY_LENGTH = 250
 MAX_PARAM_VAL_LENGTH = 6000
@@ -91,7 +88,9 @@ def _limited_value(kind: str, key: str, value: str, limit: int) -> str:
     if len(value) <= limit:
         return value
     if _truncate_enabled():
-        _logger.warning(
+        import logging
+
+        logging.getLogger(__name__).warning(
             "%s value for key '%s' (%d characters) is truncated to %d characters "
             "to meet the length limit.",
             kind,
