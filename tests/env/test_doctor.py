@@ -216,3 +216,13 @@ def test_json_report_carries_fixes_of_failures(doctor, tmp_path):
     assert report["ok"] is False
     kernel = next(check for check in report["checks"] if check["name"] == "kernel")
     assert kernel["status"] == "fail" and "ipykernel install" in kernel["fix"]
+
+
+def test_activated_env_that_is_not_this_python_warns(doctor, monkeypatch, tmp_path):
+    other = tmp_path / "other-env"
+    other.mkdir()
+    monkeypatch.setenv("VIRTUAL_ENV", str(other))
+    result = doctor()
+    assert status_of(result.output, "environment") == "WARN"
+    assert f"the shell activated {other}, but this Python lives in {sys.prefix}" in result.output
+    assert "conda activate exp-tracking" in fix_after(result.output, "environment")
