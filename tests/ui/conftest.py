@@ -94,11 +94,15 @@ class RunningServer:
             stream.close()
 
 
-def raw_get(server: RunningServer, path: str) -> tuple[int, dict[str, str], str]:
+def raw_get(
+    server: RunningServer, path: str, host: str | None = None
+) -> tuple[int, dict[str, str], str]:
     """GET a request target exactly as written (no client-side clean-up of the URL)."""
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     try:
-        conn.putrequest("GET", path, skip_accept_encoding=True)
+        conn.putrequest("GET", path, skip_accept_encoding=True, skip_host=host is not None)
+        if host is not None:
+            conn.putheader("Host", host)
         conn.endheaders()
         resp = conn.getresponse()
         body = resp.read().decode("utf-8", errors="replace")

@@ -152,3 +152,12 @@ def test_pages_carry_security_headers_and_no_inline_script(ui_server):
     assert "unsafe-eval" not in csp
     assert headers["x-content-type-options"] == "nosniff"
     assert "<script>" not in body  # scripts only by src=, which the CSP allows
+
+
+def test_another_site_cannot_read_through_dns_rebinding(ui_server):
+    # A page on evil.example that resolves its name to 127.0.0.1 sends that name as Host.
+    status, _, body = raw_get(ui_server, "/api/experiments", host="evil.example:5000")
+    assert status == 403 and "taxi-duration" not in body
+    for name in (f"127.0.0.1:{ui_server.port}", f"localhost:{ui_server.port}"):
+        status, _, _ = raw_get(ui_server, "/api/experiments", host=name)
+        assert status == 200

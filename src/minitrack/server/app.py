@@ -16,7 +16,11 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from minitrack.server import api
-from minitrack.server.security import SecurityHeadersMiddleware
+from minitrack.server.security import (
+    LoopbackHostMiddleware,
+    SecurityHeadersMiddleware,
+    is_loopback,
+)
 from minitrack.store.overview import StoreReader
 from minitrack.uris import db_path_from_uri
 
@@ -98,9 +102,12 @@ async def plotly_js(request: Request) -> Response:
 def create_app(
     backend_store_uri: str = "sqlite:///mlflow.db",
     default_artifact_root: str | None = None,
+    host: str | None = None,
 ) -> Starlette:
     """The UI over one store. ``default_artifact_root`` is shown for information only:
-    each run's artifacts are read from the ``artifact_uri`` stored with it."""
+    each run's artifacts are read from the ``artifact_uri`` stored with it. ``host`` is
+    the address the server listens on: on a loopback address, only loopback Host
+    headers are answered."""
     db_path = db_path_from_uri(backend_store_uri)
     routes = [
         Route("/health", health),
@@ -112,7 +119,10 @@ def create_app(
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
         *api.routes,
     ]
-    app = Starlette(routes=routes, middleware=[Middleware(SecurityHeadersMiddleware)])
+    middleware = [Middleware(SecurityHeadersMiddleware)]
+    if host is not None and is_loopback(host):
+        middleware.append(Middleware(LoopbackHostMiddleware))
+    app = Starlette(routes=routes, middleware=middleware)
     app.state.reader = StoreReader(db_path)
     app.state.backend_store_uri = backend_store_uri
     app.state.default_artifact_root = default_artifact_root

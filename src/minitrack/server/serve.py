@@ -100,7 +100,7 @@ def serve(
     """Run the UI until interrupted; returns the process exit code."""
     from minitrack.server.app import create_app
 
-    app = create_app(backend_store_uri, default_artifact_root)
+    app = create_app(backend_store_uri, default_artifact_root, host=host)
     try:
         sock = bind(host, port)
     except PortInUse as exc:
