@@ -145,7 +145,11 @@ def git_info(start: str) -> dict[str, str]:
 
 def system_tags() -> dict[str, str]:
     """The system tags for a new run started from this process (cached per process)."""
-    key = f"{os.getpid()}:{os.getcwd()}"
+    try:
+        cwd = os.getcwd()
+    except FileNotFoundError:
+        cwd = "/"
+    key = f"{os.getpid()}:{cwd}"
     tags = _cache.get(key)
     if tags is None:
         source_name, source_type = _source()
@@ -155,11 +159,11 @@ def system_tags() -> dict[str, str]:
             MLFLOW_SOURCE_TYPE: source_type,
         }
         if source_type == "NOTEBOOK":
-            start = os.path.dirname(source_name) if os.path.isabs(source_name) else os.getcwd()
+            start = os.path.dirname(source_name) if os.path.isabs(source_name) else cwd
         else:
-            start = os.path.dirname(os.path.abspath(source_name)) if source_name else os.getcwd()
+            start = os.path.dirname(os.path.abspath(source_name)) if source_name else cwd
         if not os.path.isdir(start):
-            start = os.getcwd()
+            start = cwd
         tags.update(git_info(start))
         _cache.clear()
         _cache[key] = tags

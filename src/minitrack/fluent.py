@@ -84,10 +84,17 @@ _active_experiment: tuple[str, str] | None = None
 _clients: dict[tuple[str, str], MlflowClient] = {}
 
 
+def _cwd() -> str:
+    try:
+        return os.getcwd()
+    except FileNotFoundError:  # the working folder was removed under us
+        return ""
+
+
 def _client() -> MlflowClient:
-    key = (get_tracking_uri(), os.getcwd())
+    key = (get_tracking_uri(), _cwd())
     client = _clients.get(key)
-    if client is None:
+    if client is None or not client.store.file_exists():
         client = _clients[key] = MlflowClient(key[0])
     return client
 

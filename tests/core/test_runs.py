@@ -238,3 +238,12 @@ def test_run_status_and_view_type_helpers():
     assert RunStatus.from_string("KILLED") == RunStatus.KILLED
     assert RunStatus.is_terminated("FAILED") and not RunStatus.is_terminated("RUNNING")
     assert len(RunStatus.all_status()) == 5
+
+
+def test_view_type_names_round_trip():
+    from minitrack.entities import ViewType
+
+    for name in ("ACTIVE_ONLY", "DELETED_ONLY", "ALL"):
+        assert ViewType.to_string(ViewType.from_string(name)) == name
+    with pytest.raises(mlflow.MlflowException, match="Unknown view type 'SOME'"):
+        ViewType.from_string("SOME")

@@ -125,3 +125,17 @@ def test_forked_children_get_their_own_connection(tmp_path):
 def _log_from_child(db, run_id, i):
     # The parent's cached store is inherited through fork; it must reconnect, not share.
     mlflow.MlflowClient(f"sqlite:///{db}").log_param(run_id, f"child{i}", i)
+
+
+def test_deleting_the_database_file_starts_a_fresh_one(tmp_path, tracking_uri):
+    mlflow.set_experiment("before")
+    with mlflow.start_run():
+        mlflow.log_metric("m", 1.0)
+    for name in ("mlflow.db", "mlflow.db-wal", "mlflow.db-shm"):
+        (tmp_path / name).unlink(missing_ok=True)
+    mlflow.set_experiment("after")
+    with mlflow.start_run() as run:
+        mlflow.log_metric("m", 2.0)
+    assert (tmp_path / "mlflow.db").is_file()
+    assert mlflow.get_experiment_by_name("before") is None
+    assert mlflow.get_run(run.info.run_id).data.metrics == {"m": 2.0}

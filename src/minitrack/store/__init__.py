@@ -15,6 +15,12 @@ def get_store(tracking_uri: str, artifact_root: str | None = None) -> SqliteStor
     """The (cached) store for a tracking URI; relative paths resolve against the cwd now."""
     key = (db_path_from_uri(tracking_uri), artifact_root)
     store = _stores.get(key)
+    if store is not None and not store.file_exists():
+        # The file was deleted (a student starting afresh): never keep writing to the
+        # unlinked file through the old connection; open a new one.
+        _stores.pop(key, None)
+        store.close()
+        store = None
     if store is None:
         with _lock:
             store = _stores.get(key)

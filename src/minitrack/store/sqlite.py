@@ -269,6 +269,9 @@ class SqliteStore:
             )
         return MinitrackException(f"Tracking database {self.db_path} failed: {e}.")
 
+    def file_exists(self) -> bool:
+        return self.db_path == ":memory:" or os.path.exists(self.db_path)
+
     def close(self) -> None:
         with self._lock:
             if self._conn is not None and self._pid == os.getpid():
