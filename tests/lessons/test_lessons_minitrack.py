@@ -35,8 +35,12 @@ def course_run(course_kernel, lessons_dir, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client(course_run):
+    """A client on the lessons' store; `runs:/` URIs resolve against it too."""
     folder, _ = course_run
-    return minitrack.MlflowClient(tracking_uri=runner.store_uri(folder))
+    previous = minitrack.get_tracking_uri()
+    minitrack.set_tracking_uri(runner.store_uri(folder))
+    yield minitrack.MlflowClient()
+    minitrack.set_tracking_uri(previous)
 
 
 def runs_tagged(client, model: str):

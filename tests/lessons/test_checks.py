@@ -1,0 +1,162 @@
+"""The check-your-work verdicts fail, and say what is missing, when the tracking is missing."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import papermill
+import pytest
+
+import minitrack
+from course import checks, runner
+
+EXPERIMENT = "nyc-taxi-experiment"
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    """minitrack pointed at a fresh store in tmp_path (the checks read the current URI)."""
+    monkeypatch.chdir(tmp_path)
+    previous = minitrack.get_tracking_uri()
+    minitrack.set_tracking_uri(f"sqlite:///{tmp_path.as_posix()}/mlflow.db")
+    yield minitrack
+    minitrack.set_tracking_uri(previous)
+
+
+def failing(verdicts) -> dict[str, str]:
+    return {v.item: v.detail for v in verdicts if not v.ok}
+
+
+def log_trial(mlflow, rmse=None, size=1000.0, seconds=1.0, **params):
+    with mlflow.start_run() as run:
+        mlflow.set_tag("model", "xgboost")
+        mlflow.log_params(
+            {
+                "max_depth": 6,
+                "learning_rate": 0.1,
+                "reg_alpha": 0.1,
+                "reg_lambda": 0.1,
+                "min_child_weight": 1.0,
+                "objective": "reg:squarederror",
+            }
+            | params
+        )
+        metrics = {"training_time_s": seconds, "model_size_bytes": size}
+        if rmse is not None:
+            metrics["rmse"] = rmse
+        mlflow.log_metrics(metrics)
+    return run.info.run_id
+
+
+@pytest.mark.slow
+def test_lesson_01_without_its_tracking_calls_fails_its_checks(
+    course_kernel, lessons_dir, tmp_path, verdicts_of
+):
+    """A student who opens the run but logs nothing is told, item by item, what is missing."""
+    original = json.loads((lessons_dir / "01-single-run.ipynb").read_text())
+    logging_call = re.compile(r"^\s*mlflow\.(log_|set_tag)")
+    for cell in original["cells"]:
+        lines = "".join(cell["source"]).splitlines(keepends=True)
+        cell["source"] = [line for line in lines if not logging_call.match(line)]
+    stripped = tmp_path / "01-single-run.ipynb"
+    stripped.write_text(json.dumps(original))
+
+    papermill.execute_notebook(
+        str(stripped),
+        str(tmp_path / "executed.ipynb"),
+        parameters=runner.parameters_for(stripped, "minitrack", "sqlite:///mlflow.db", fast=True),
+        kernel_name=course_kernel,
+        cwd=str(tmp_path),
+        progress_bar=False,
+    )
+    verdicts = verdicts_of(tmp_path, "01-single-run")
+
+    assert verdicts["Lasso run"]["ok"]  # the run itself was opened and finished
+    for item in (
+        "tag developer",
+        "param train-data-path",
+        "param valid-data-path",
+        "param alpha",
+        "metric rmse",
+        "metric training_time_s",
+        "metric model_size_bytes",
+        "preprocessor artifact",
+        "model artifact",
+    ):
+        assert not verdicts[item]["ok"], item
+    assert 'mlflow.set_tag("developer"' in verdicts["tag developer"]["detail"]
+    assert "log_artifact" in verdicts["preprocessor artifact"]["detail"]
+    assert not checks.load_report("01-single-run", tmp_path / checks.RESULTS_DIR)["passed"]
+
+
+def test_lesson_01_names_a_missing_experiment(store):
+    verdicts = checks.lesson_01(store, EXPERIMENT)
+
+    assert failing(verdicts) == {
+        f"experiment '{EXPERIMENT}'": "does not exist. Call mlflow.set_experiment(...) before "
+        "starting the run."
+    }
+
+
+def test_lesson_02_counts_trials_and_names_runs_without_rmse(store):
+    store.set_experiment(EXPERIMENT)
+    log_trial(store, rmse=5.0)
+    log_trial(store, rmse=None)
+    log_trial(store, rmse=5.5, objective="reg:linear")
+
+    verdicts = failing(checks.lesson_02(store, EXPERIMENT, trials=4, since_ms=0))
+
+    assert verdicts["one run per trial, tagged model=xgboost"].startswith(
+        "found 3 runs tagged model=xgboost for 4 trials"
+    )
+    assert verdicts["every trial has metric rmse"].startswith("1 of 3 runs lack it")
+    assert "reg:squarederror" in verdicts["every trial has objective reg:squarederror"]
+    assert "every trial has hyperparameters" not in verdicts
+
+
+def test_lesson_02_only_counts_runs_of_this_sweep(store):
+    store.set_experiment(EXPERIMENT)
+    log_trial(store, rmse=5.0)
+    since = store.get_run(log_trial(store, rmse=5.0)).info.start_time
+    log_trial(store, rmse=5.0)
+
+    verdicts = checks.lesson_02(store, EXPERIMENT, trials=2, since_ms=since)
+
+    assert failing(verdicts) == {}
+
+
+def test_lesson_03_says_which_run_the_rule_picks(store):
+    store.set_experiment(EXPERIMENT)
+    big = log_trial(store, rmse=5.00, size=9000.0)
+    small = log_trial(store, rmse=5.05, size=1000.0)  # within 2%: the smaller model wins
+    log_trial(store, rmse=6.00, size=10.0)  # smallest, but not good enough
+    with store.start_run() as final:
+        store.set_tag("selected_from", big)
+
+    verdicts = failing(checks.lesson_03(store, EXPERIMENT, big, final.info.run_id, 0.02))
+
+    assert verdicts["pick follows the rule"] == (
+        f"the rule picks run {small[:8]}, you chose {big[:8]}. Re-run the selection cells in order."
+    )
+    assert "metric rmse" in verdicts
+    assert "model logged at runs:/<run_id>/model" in verdicts
+
+
+def test_strict_mode_raises_after_saving_the_verdicts(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(checks.STRICT_ENV, "1")
+    verdicts = [checks.Verdict("a", True, "fine"), checks.Verdict("b", False, "missing b")]
+
+    with pytest.raises(checks.ChecksFailed, match="b"):
+        checks.report(verdicts, lesson="99-demo", folder=tmp_path)
+
+    assert "[missing] b: missing b" in capsys.readouterr().out
+    assert checks.load_report("99-demo", tmp_path)["passed"] is False
+
+
+def test_report_without_strict_mode_prints_and_returns(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv(checks.STRICT_ENV, raising=False)
+    verdicts = [checks.Verdict("a", True, "fine")]
+
+    assert checks.report(verdicts, lesson="99-demo", folder=tmp_path) == verdicts
+    assert "1 of 1 checks passed. Well done!" in capsys.readouterr().out
