@@ -300,9 +300,8 @@ def find_conda(explicit: str | None) -> tuple[str, str] | None:
 def setup_venv(args, runner: Runner, prefix: Path, extras: str) -> tuple[list[str], Path]:
     interpreter = env_python(prefix, "venv")
     uv = shutil.which("uv")
-    method = (
-        "venv"  # uv and pip install the same thing: switching installers is no reason to redo it
-    )
+    # uv and pip install the same thing: switching installers is no reason to redo the install
+    method = "venv"
     digest = inputs_digest(extras, method)
     kind = environment_kind(prefix)
 
