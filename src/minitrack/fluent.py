@@ -440,7 +440,7 @@ def search_runs(
                 f"{name} must be a list, got {type(value).__name__}. "
                 f"Did you mean to use {name}=[{value!r}]?"
             )
-    validation.max_results(max_results, SEARCH_MAX_RESULTS_PANDAS)
+    validation.max_results(max_results, 2**62)  # the fluent search pages through any number
     client = _client()
     if search_all_experiments and not experiment_ids and not experiment_names:
         ids = [e.experiment_id for e in client.search_experiments(ViewType.ALL, max_results=None)]

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -16,6 +17,8 @@ from minitrack.cli import main
 
 @pytest.fixture
 def store(tracking_uri):
+    mlflow.MlflowClient()  # creates the file and the Default experiment
+    time.sleep(0.005)  # so "taxi" is strictly newer (experiments list newest first)
     mlflow.set_experiment("taxi")
     for depth, rmse in [(3, 7.5), (6, 6.2), (9, 6.9)]:
         with mlflow.start_run(run_name=f"depth-{depth}"):

@@ -120,3 +120,11 @@ def test_default_order_is_newest_first(client):
     client.create_experiment("second")
     names = [e.name for e in mlflow.search_experiments()]
     assert names.index("second") < names.index("first")
+
+
+def test_client_knows_its_uri_and_lists_experiments_the_old_way(client, tracking_uri):
+    client.create_experiment("listed")
+    assert client.tracking_uri == tracking_uri
+    assert sorted(e.name for e in client.list_experiments()) == ["Default", "listed"]
+    run = client.create_run("0")
+    assert client.get_run_info(run.info.run_id) == client.get_run(run.info.run_id).info
