@@ -131,7 +131,7 @@ def run_lesson(
         )
     except papermill.PapermillExecutionError as exc:
         status = "failed"
-        message = f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}".strip()
+        message = f"In [{exc.exec_count}]: {exc.ename}: {exc.evalue}".strip()
     seconds = time.perf_counter() - started
     runs = trackers.count_runs(tracker, uri) - before
     if status == "passed":
