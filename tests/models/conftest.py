@@ -14,8 +14,14 @@ import minitrack
 def tracking(tmp_path, monkeypatch):
     """A fresh store in tmp_path, set as the tracking URI, with experiment 'models-tests'."""
     monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    monkeypatch.delenv("MLFLOW_RUN_ID", raising=False)
+    # Subprocesses inherit these; real MLflow's set_experiment exports MLFLOW_EXPERIMENT_ID.
+    for variable in (
+        "MLFLOW_TRACKING_URI",
+        "MLFLOW_RUN_ID",
+        "MLFLOW_EXPERIMENT_ID",
+        "MLFLOW_EXPERIMENT_NAME",
+    ):
+        monkeypatch.delenv(variable, raising=False)
     minitrack.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
     experiment = minitrack.set_experiment("models-tests")
     yield experiment
