@@ -258,7 +258,7 @@ def _fetch_into(url: str, partial: Path, *, timeout: float, progress: bool) -> N
 
 
 def _progress_bar(total: int | None, initial: int, label: str, enabled: bool):
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # plain text bars: notebooks without ipywidgets show them too
 
     return tqdm(
         total=total,
@@ -284,9 +284,12 @@ def load_month(
     url_template: str | None = None,
     seed: int | None = None,
     progress: bool = True,
-    retries: int = 3,
+    retries: int | None = None,
 ):
     """One month of green taxi trips as a DataFrame; prints which source was used.
+
+    ``retries`` defaults to 3 for ``source="download"`` and to 1 for ``"auto"``, which has the
+    synthetic sample to fall back on and should not keep an offline student waiting.
 
     ``size`` caps the number of trips (the first ``size`` rows of a real file; the number of
     synthetic trips to generate, default :data:`course.synthetic.DEFAULT_ROWS`).
@@ -319,7 +322,12 @@ def load_month(
         )
     try:
         path = download_month(
-            month, directory, url_template=url_template, progress=progress, retries=retries
+            month,
+            directory,
+            url_template=url_template,
+            progress=progress,
+            retries=(3 if source == "download" else 1) if retries is None else retries,
+            timeout=30.0 if source == "download" else 10.0,
         )
     except DataError as exc:
         if source == "download":
