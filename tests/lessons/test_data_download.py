@@ -211,3 +211,31 @@ def test_download_source_prints_where_the_file_came_from(server, cache, capsys):
         capsys.readouterr().out
     )
     assert len(trips) == 100
+
+
+def test_course_data_fetch_predownloads_months_for_a_class(server, cache, monkeypatch):
+    from click.testing import CliRunner
+
+    from course.cli import main
+
+    monkeypatch.setenv(data.URL_TEMPLATE_ENV, server.url_template)
+
+    result = CliRunner().invoke(main, ["data", "fetch", "2021-01", "--cache-dir", str(cache)])
+
+    assert result.exit_code == 0, result.output
+    assert f"2021-01: {cache / 'green_tripdata_2021-01.parquet'} (1,500 trips)" in result.output
+    assert data.load_month("2021-01", source="cache", directory=cache).shape[0] == 1500
+
+
+def test_course_data_fetch_fails_for_a_month_the_server_lacks(server, cache, monkeypatch):
+    from click.testing import CliRunner
+
+    from course.cli import main
+
+    monkeypatch.setenv(data.URL_TEMPLATE_ENV, server.url_template)
+
+    result = CliRunner().invoke(main, ["data", "fetch", "2030-05", "--cache-dir", str(cache)])
+
+    assert result.exit_code == 1
+    assert "2030-05: FAILED" in result.output
+    assert "HTTP 404" in result.output
