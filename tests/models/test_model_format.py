@@ -127,6 +127,10 @@ def test_log_model_stores_the_folder_in_the_run_and_loads_by_runs_uri(pipeline, 
     assert mlmodel["artifact_path"] == "ridge_model"
     assert folder.endswith("ridge_model")
 
+    described = minitrack.models.get_model_info(info.model_uri)
+    assert (described.run_id, described.model_uuid) == (run.info.run_id, info.model_uuid)
+    assert set(described.flavors) == {"python_function", "sklearn"}
+
     history = json.loads(client.get_run(run.info.run_id).data.tags["mlflow.log-model.history"])
     assert [entry["artifact_path"] for entry in history] == ["ridge_model"]
 

@@ -3,7 +3,13 @@
 The flavours (`minitrack.sklearn`, `minitrack.xgboost`) and `minitrack.pyfunc` build on it.
 """
 
-from minitrack.models.folder import FlavorSpec, ModelInfo, log_model_folder, save_model_folder
+from minitrack.models.folder import (
+    FlavorSpec,
+    ModelInfo,
+    get_model_info,
+    log_model_folder,
+    save_model_folder,
+)
 from minitrack.models.mlmodel import Model
 from minitrack.models.signature import infer_signature
 from minitrack.models.uri import resolve_model_uri
@@ -12,6 +18,7 @@ __all__ = [
     "FlavorSpec",
     "Model",
     "ModelInfo",
+    "get_model_info",
     "infer_signature",
     "log_model_folder",
     "resolve_model_uri",

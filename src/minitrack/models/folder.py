@@ -175,6 +175,25 @@ def log_model_folder(
     )
 
 
+def get_model_info(model_uri: str | Path) -> ModelInfo:
+    """MLflow's `mlflow.models.get_model_info`: what a model's MLmodel says, by its URI."""
+    from minitrack.models.uri import resolve_model_uri
+
+    model = Model.load(resolve_model_uri(model_uri))
+    return ModelInfo(
+        artifact_path=model.artifact_path or "",
+        flavors=model.flavors,
+        model_uri=str(model_uri),
+        model_uuid=model.model_uuid,
+        run_id=model.run_id,
+        signature=model.signature,
+        utc_time_created=model.utc_time_created,
+        model_size_bytes=model.model_size_bytes,
+        saved_input_example_info=model.saved_input_example_info,
+        metadata=model.metadata,
+    )
+
+
 def _append_log_model_history(run_id: str, model: Model) -> None:
     """MLflow's `mlflow.log-model.history` tag: the UI's "Models" column reads it."""
     import minitrack
@@ -190,4 +209,11 @@ def _append_log_model_history(run_id: str, model: Model) -> None:
     minitrack.MlflowClient().set_tag(run_id, LOG_MODEL_HISTORY_TAG, value)
 
 
-__all__ = ["FlavorSpec", "ModelInfo", "first_rows", "log_model_folder", "save_model_folder"]
+__all__ = [
+    "FlavorSpec",
+    "ModelInfo",
+    "first_rows",
+    "get_model_info",
+    "log_model_folder",
+    "save_model_folder",
+]
