@@ -42,7 +42,7 @@ from workloads import SEARCH_EXPERIMENT, SEARCH_FILTER, sqlite_uri  # noqa: E402
 
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 RUNS = 200 if QUICK else 10_000
-STARTS = 1 if QUICK else 3
+STARTS = int(os.environ.get("BENCH_UI_STARTS", 1 if QUICK else 3))
 PAGE_REQUESTS = 5 if QUICK else 20
 PAGE_SIZE = 100  # MLflow's UI asks for 100 runs per page
 ORDER_BY = "metrics.rmse ASC"
@@ -213,7 +213,10 @@ def prepare(tracker_name: str, folder: Path) -> tuple[Path, dict]:
 
 def main() -> None:
     trackers = ["minitrack", "mlflow"]
-    results = {t: {"health": [], "first_page": [], "page": [], "rss_mb": []} for t in trackers}
+    results = {
+        t: {"health": [], "first_page": [], "page": [], "rss_mb": [], "load": [], "failures": []}
+        for t in trackers
+    }
     pages: dict[str, list[str]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-ui-") as tmp:
         stores = {}
@@ -226,14 +229,23 @@ def main() -> None:
             order = trackers if start % 2 == 0 else trackers[::-1]
             for tracker in order:
                 art = Path(tmp) / tracker / "artifacts"
-                pages[tracker] = measure(tracker, stores[tracker], art, results[tracker])
+                load = os.getloadavg()[0]
+                results[tracker]["load"].append(load)
+                try:
+                    pages[tracker] = measure(tracker, stores[tracker], art, results[tracker])
+                except (OSError, RuntimeError, AssertionError) as exc:
+                    # A server that dies or stalls is a result too: say so and go on.
+                    results[tracker]["failures"].append(f"start {start + 1}: {exc!r}")
+                    print(f"  {tracker:9s} start {start + 1}: FAILED {exc!r}", flush=True)
+                    continue
                 r = results[tracker]
                 print(
                     f"  {tracker:9s} start {start + 1}: /health {r['health'][-1]:.2f} s, "
-                    f"first page {r['first_page'][-1]:.2f} s, RSS {r['rss_mb'][-1]:.0f} MB",
+                    f"first page {r['first_page'][-1]:.2f} s, RSS {r['rss_mb'][-1]:.0f} MB, "
+                    f"load average {load:.1f}",
                     flush=True,
                 )
-    same = pages["minitrack"] == pages["mlflow"]
+    same = pages.get("minitrack") == pages.get("mlflow")
     report(results, same)
 
 
@@ -255,11 +267,17 @@ def report(results: dict, same_rows: bool) -> None:
                 "notes": "",
             }
         )
-    mem = {t: max(results[t]["rss_mb"]) for t in results}
+    mem = {t: max(results[t]["rss_mb"], default=float("nan")) for t in results}
+    loads = [x for t in results for x in results[t]["load"]]
     rows[0]["notes"] = (
         f"{RUNS} runs; server RSS after the page requests: minitrack {mem['minitrack']:.0f} MB, "
-        f"MLflow {mem['mlflow']:.0f} MB (process tree, max over {STARTS} starts)"
+        f"MLflow {mem['mlflow']:.0f} MB (process tree, max over {STARTS} starts); "
+        f"load average during the starts {min(loads):.1f}-{max(loads):.1f} on "
+        f"{os.cpu_count()} cores"
     )
+    failures = [f"{t}: {f}" for t in results for f in results[t]["failures"]]
+    if failures:
+        rows[0]["notes"] += "; failed starts: " + "; ".join(failures)
     rows[2]["notes"] = f"filter {SEARCH_FILTER!r}, order by {ORDER_BY!r}; both returned " + (
         "the same runs in the same order" if same_rows else "DIFFERENT runs"
     )
