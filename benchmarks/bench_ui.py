@@ -262,8 +262,10 @@ def report(results: dict, same_rows: bool) -> None:
                 "workload": workload,
                 "unit": unit,
                 "target": target,
-                "mlflow": summarize(results["mlflow"][key]),
-                "minitrack": summarize(results["minitrack"][key]),
+                "mlflow": summarize(results["mlflow"][key]) if results["mlflow"][key] else None,
+                "minitrack": (
+                    summarize(results["minitrack"][key]) if results["minitrack"][key] else None
+                ),
                 "notes": "",
             }
         )
@@ -284,10 +286,11 @@ def report(results: dict, same_rows: bool) -> None:
     print()
     print(f"{'':34s} {'minitrack':>12s} {'mlflow ui':>12s}")
     for row in rows:
-        print(
-            f"{row['workload']:34s} {format_seconds(row['minitrack']['median']):>12s} "
-            f"{format_seconds(row['mlflow']['median']):>12s}"
-        )
+        shown = [
+            format_seconds(row[t]["median"]) if row[t] else "failed"
+            for t in ("minitrack", "mlflow")
+        ]
+        print(f"{row['workload']:34s} {shown[0]:>12s} {shown[1]:>12s}")
     print(f"{'ui: server memory (RSS)':34s} {mem['minitrack']:>9.0f} MB {mem['mlflow']:>9.0f} MB")
     print(f"same rows in the same order: {same_rows}")
     out = os.environ.get("BENCH_RESULTS_JSON")
