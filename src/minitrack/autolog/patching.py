@@ -102,14 +102,10 @@ def in_autologged_call() -> bool:
 class autologged_call:  # noqa: N801 - used as a context manager, reads like a statement
     """Marks an autologged call as running; patched calls made inside it pass through."""
 
-    def __init__(self, **details: Any) -> None:
-        self.details = details
-
-    def __enter__(self) -> dict[str, Any]:
+    def __enter__(self) -> None:
         global _depth
         with _depth_lock:
             _depth += 1
-        return self.details
 
     def __exit__(self, *exc: object) -> None:
         global _depth

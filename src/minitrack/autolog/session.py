@@ -97,7 +97,7 @@ def autolog_run(flavor: str, settings: dict[str, Any]) -> Iterator[AutologRun | 
 
     extra_tags = dict(settings.get("extra_tags") or {})
     active = minitrack.active_run()
-    with autologged_call(flavor=flavor):
+    with autologged_call():
         if active is not None:
             if settings.get("exclusive"):
                 yield None
