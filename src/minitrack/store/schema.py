@@ -116,6 +116,12 @@ MIGRATIONS: list[str] = [
     ALTER TABLE latest_metrics_v2 RENAME TO latest_metrics;
     CREATE INDEX idx_latest_metrics_key_value ON latest_metrics (key, value);
     """,
+    # 2 -> 3: the metric index also holds is_nan, so a metric filter (which skips NaN)
+    # and an order by that metric are answered from the index alone.
+    """
+    DROP INDEX IF EXISTS idx_latest_metrics_key_value;
+    CREATE INDEX idx_latest_metrics_key_value ON latest_metrics (key, value, is_nan);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
