@@ -68,6 +68,8 @@ def test_sklearn_folder_has_mlflow_layout_and_reloads_same_predictions(tmp_path,
     np.testing.assert_array_equal(reloaded.predict(X_valid), pipeline.predict(X_valid))
     pyfunc = minitrack.pyfunc.load_model(folder)
     np.testing.assert_array_equal(pyfunc.predict(X_valid), pipeline.predict(X_valid))
+    by_file_uri = minitrack.pyfunc.load_model(folder.resolve().as_uri())
+    np.testing.assert_array_equal(by_file_uri.predict(X_valid), pipeline.predict(X_valid))
 
 
 def test_requirements_pin_the_installed_versions_of_what_the_model_needs(tmp_path, pipeline):

@@ -39,10 +39,10 @@ def resolve_model_uri(model_uri: str | Path) -> Path:
         run_id, path = _split_runs_uri(uri)
         folder = _run_artifact_folder(run_id, path, uri)
         where = f"run {run_id} has no artifact '{path}'"
-    elif uri.startswith("file://"):
-        from urllib.parse import unquote, urlparse
+    elif uri.lower().startswith("file:"):
+        from minitrack.uris import local_path_from_uri  # handles file:///C:/... too
 
-        folder = Path(unquote(urlparse(uri).path))
+        folder = Path(local_path_from_uri(uri))
         where = f"'{folder}' does not exist"
     elif "://" in uri or uri.startswith("models:/"):
         raise MinitrackException(
