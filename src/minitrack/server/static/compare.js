@@ -115,10 +115,15 @@
         marker: { color: [cLo, cHi], cmin: cLo, cmax: cHi, colorscale: "Viridis", showscale: true, colorbar: { title: { text: colorCol.key } } },
       });
     }
-    const annotations = axes.flatMap((a, j) => [
-      { x: j, y: 1.0, yshift: 10, text: a.hi, showarrow: false, font: { size: 11 } },
-      { x: j, y: 0.0, yshift: -10, text: a.lo, showarrow: false, font: { size: 11 } },
-    ]);
+    // Each axis is labelled with its range; an axis where all runs agree gets one label.
+    const annotations = axes.flatMap((a, j) =>
+      String(a.hi) === String(a.lo)
+        ? [{ x: j, y: 0.5, xshift: 4, xanchor: "left", text: a.hi, showarrow: false, font: { size: 11 } }]
+        : [
+            { x: j, y: 1.0, yshift: 10, text: a.hi, showarrow: false, font: { size: 11 } },
+            { x: j, y: 0.0, yshift: -10, text: a.lo, showarrow: false, font: { size: 11 } },
+          ]
+    );
     const shapes = axes.map((_, j) => ({ type: "line", x0: j, x1: j, y0: 0, y1: 1, line: { color: "#444", width: 1 } }));
     const layout = MT.plotLayout({
       height: 380,
@@ -187,8 +192,11 @@
     const pick = (list, i) => (list[i] || list[0] || numeric[0] || {}).id;
     const expId = runs[0].experiment_id;
 
-    const crumbs = MT.el("p", { class: "crumbs" }, MT.el("a", { href: "/", text: "Experiments" }), " / ",
-      MT.el("a", { href: `/experiments/${encodeURIComponent(expId)}`, text: `Experiment ${expId}` }), " / Compare");
+    const expLink = MT.el("a", { href: `/experiments/${encodeURIComponent(expId)}`, text: `Experiment ${expId}` });
+    MT.api(`/api/experiments/${encodeURIComponent(expId)}`)
+      .then(({ experiment }) => { expLink.textContent = experiment.name; })
+      .catch(() => {});
+    const crumbs = MT.el("p", { class: "crumbs" }, MT.el("a", { href: "/", text: "Experiments" }), " / ", expLink, " / Compare");
     main.append(crumbs, MT.el("h1", { text: `Comparing ${runs.length} runs` }), sideBySide(runs, cols));
 
     const pc = MT.el("div", { id: "parcoords", class: "chart" });
