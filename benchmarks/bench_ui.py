@@ -12,7 +12,9 @@ own `ui` command in a new process, and measured from outside over HTTP:
   filtered, sorted page (what opening the experiment needs);
 - filtered sorted page: one request for a page of PAGE_SIZE runs, filter
   SEARCH_FILTER, ordered by rmse (median of 20 after one warm-up);
-- memory: resident set size of the server's process tree after those requests.
+- memory: resident set size of the server's process tree after those requests;
+- CPU time until /health answers: user + system seconds the server's process tree
+  used to start, which (unlike wall-clock time) hardly depends on a busy machine.
 
 The runs API is minitrack's `GET /api/experiments/<id>/runs` and MLflow's
 `POST /api/2.0/mlflow/runs/search` (what MLflow's UI calls). Server starts are
@@ -167,6 +169,21 @@ class Server:
                 total += proc.memory_info().rss
         return total / 2**20
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the server's process tree has used so far.
+
+        Unlike wall-clock time it hardly depends on how busy the machine is.
+        """
+        import psutil
+
+        root = psutil.Process(self.proc.pid)
+        total = 0.0
+        for proc in [root, *root.children(recursive=True)]:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                times = proc.cpu_times()
+                total += times.user + times.system
+        return total
+
     def stop(self) -> None:
         import psutil
 
@@ -189,6 +206,7 @@ def measure(tracker: str, db_path: Path, artifact_root: Path, results: dict) -> 
     server = Server(tracker, db_path, artifact_root)
     try:
         results["health"].append(server.wait_for_health())
+        results["health_cpu"].append(server.cpu_seconds())
         first_page = server.runs_page()
         results["first_page"].append(time.perf_counter() - server.started)
         for i in range(PAGE_REQUESTS + 1):
@@ -214,7 +232,15 @@ def prepare(tracker_name: str, folder: Path) -> tuple[Path, dict]:
 def main() -> None:
     trackers = ["minitrack", "mlflow"]
     results = {
-        t: {"health": [], "first_page": [], "page": [], "rss_mb": [], "load": [], "failures": []}
+        t: {
+            "health": [],
+            "health_cpu": [],
+            "first_page": [],
+            "page": [],
+            "rss_mb": [],
+            "load": [],
+            "failures": [],
+        }
         for t in trackers
     }
     pages: dict[str, list[str]] = {}
@@ -241,7 +267,8 @@ def main() -> None:
                 r = results[tracker]
                 print(
                     f"  {tracker:9s} start {start + 1}: /health {r['health'][-1]:.2f} s, "
-                    f"first page {r['first_page'][-1]:.2f} s, RSS {r['rss_mb'][-1]:.0f} MB, "
+                    f"(CPU {r['health_cpu'][-1]:.2f} s), first page {r['first_page'][-1]:.2f} s, "
+                    f"RSS {r['rss_mb'][-1]:.0f} MB, "
                     f"load average {load:.1f}",
                     flush=True,
                 )
@@ -253,6 +280,7 @@ def report(results: dict, same_rows: bool) -> None:
     rows = []
     spec = [
         ("ui: first /health answer", "after process start", "health", 5),
+        ("ui: CPU time until /health answers", "server process tree", "health_cpu", 5),
         ("ui: first runs page", "after process start", "first_page", 5),
         (f"ui: filtered sorted page ({PAGE_SIZE} runs)", "per request", "page", 10),
     ]
@@ -280,7 +308,7 @@ def report(results: dict, same_rows: bool) -> None:
     failures = [f"{t}: {f}" for t in results for f in results[t]["failures"]]
     if failures:
         rows[0]["notes"] += "; failed starts: " + "; ".join(failures)
-    rows[2]["notes"] = f"filter {SEARCH_FILTER!r}, order by {ORDER_BY!r}; both returned " + (
+    rows[3]["notes"] = f"filter {SEARCH_FILTER!r}, order by {ORDER_BY!r}; both returned " + (
         "the same runs in the same order" if same_rows else "DIFFERENT runs"
     )
     print()
