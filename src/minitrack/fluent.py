@@ -430,7 +430,7 @@ def search_runs(
             f"Unsupported output format: {output_format}. Supported string values are "
             "'pandas' or 'list'"
         )
-    if experiment_ids is not None and experiment_names is not None:
+    if experiment_ids and experiment_names:
         raise MinitrackException(
             "Only experiment_ids or experiment_names can be used, but not both"
         )
@@ -443,7 +443,8 @@ def search_runs(
     validation.max_results(max_results, 2**62)  # the fluent search pages through any number
     client = _client()
     if search_all_experiments and not experiment_ids and not experiment_names:
-        ids = [e.experiment_id for e in client.search_experiments(ViewType.ALL, max_results=None)]
+        active = client.search_experiments(ViewType.ACTIVE_ONLY, max_results=None)
+        ids = [e.experiment_id for e in active]
     elif experiment_names:
         ids = []
         for name in experiment_names:
