@@ -38,7 +38,7 @@ else:
 
 EXPERIMENT_NAME = "nyc-taxi-experiment"
 mlflow.set_tracking_uri(TRACKING_URI)
-mlflow.set_experiment(EXPERIMENT_NAME)
+experiment = mlflow.set_experiment(EXPERIMENT_NAME)
 
 # %% [markdown]
 # ## The data, prepared as in lesson 01

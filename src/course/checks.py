@@ -35,8 +35,11 @@ class ChecksFailed(AssertionError):
     """Raised by :func:`report` in strict mode (``COURSE_STRICT_CHECKS=1``) when an item fails."""
 
 
-def report(verdicts: list[Verdict], lesson: str, folder: str | os.PathLike = RESULTS_DIR):
-    """Print each verdict, save them all to ``<folder>/<lesson>.json``, return them."""
+def report(verdicts: list[Verdict], lesson: str, folder: str | os.PathLike = RESULTS_DIR) -> None:
+    """Print each verdict and save them all to ``<folder>/<lesson>.json``.
+
+    Returns nothing, so the notebook cell shows the printed lines only.
+    """
     for verdict in verdicts:
         mark = "[ok]     " if verdict.ok else "[missing]"
         print(f"{mark} {verdict.item}: {verdict.detail}")
@@ -55,7 +58,6 @@ def report(verdicts: list[Verdict], lesson: str, folder: str | os.PathLike = RES
     if os.environ.get(STRICT_ENV) == "1" and passed < len(verdicts):
         missing = ", ".join(v.item for v in verdicts if not v.ok)
         raise ChecksFailed(f"{lesson}: {missing}")
-    return verdicts
 
 
 def load_report(lesson: str, folder: str | os.PathLike = RESULTS_DIR) -> dict | None:
@@ -99,12 +101,16 @@ def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not math.isnan(value)
 
 
+def _show(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:.4g}"
+
+
 def _metric_items(metrics: dict, names: tuple[str, ...], how: str) -> list[Verdict]:
     return [
         _check(
             f"metric {name}",
             _is_number(metrics.get(name)),
-            f"{metrics.get(name):.4g}" if _is_number(metrics.get(name)) else "",
+            _show(metrics.get(name)) if _is_number(metrics.get(name)) else "",
             f"not logged. {how}",
         )
         for name in names
