@@ -1,0 +1,58 @@
+"""The same lessons, unchanged, on real MLflow (TRACKER = "mlflow"): what students learn
+transfers as is."""
+
+from __future__ import annotations
+
+import pytest
+
+from course import runner
+
+pytestmark = [pytest.mark.slow, pytest.mark.mlflow]
+
+
+@pytest.fixture(scope="module")
+def mlflow_run(course_kernel, lessons_dir, tmp_path_factory):
+    pytest.importorskip("mlflow")
+    folder = tmp_path_factory.mktemp("lessons-mlflow")
+    results = runner.run_lessons(
+        lessons_dir,
+        folder,
+        tracker="mlflow",
+        fast=True,
+        kernel_name=course_kernel,
+        progress=False,
+    )
+    return folder, results
+
+
+def test_every_lesson_passes_its_checks_on_mlflow(mlflow_run, verdicts_of):
+    folder, results = mlflow_run
+
+    assert [(r.lesson, r.status) for r in results] == [
+        ("00-check-your-setup", "passed"),
+        ("01-single-run", "passed"),
+        ("02-hyperopt-sweep", "passed"),
+        ("03-model-selection", "passed"),
+        ("04-autologging", "passed"),
+    ], [r.message for r in results]
+    assert [r.runs_logged for r in results] == [1, 1, 4, 1, 2]
+    assert all(v["ok"] for v in verdicts_of(folder, "04-autologging").values())
+
+
+def test_mlflow_store_holds_the_sweep_and_a_loadable_model(mlflow_run):
+    import mlflow
+
+    folder, _ = mlflow_run
+    mlflow.set_tracking_uri(runner.store_uri(folder))
+    sweep = mlflow.search_runs(
+        experiment_names=["nyc-taxi-experiment"], filter_string="tags.model = 'xgboost'"
+    )
+    (final_id,) = mlflow.search_runs(
+        experiment_names=["nyc-taxi-experiment"],
+        filter_string="tags.model = 'xgboost-selected'",
+    )["run_id"]
+
+    assert len(sweep) == runner.FAST_PARAMETERS["NUM_TRIALS"]
+    assert set(sweep["params.objective"]) == {"reg:squarederror"}
+    booster = mlflow.xgboost.load_model(f"runs:/{final_id}/model")
+    assert booster.num_features() > 1
