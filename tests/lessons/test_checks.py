@@ -156,8 +156,18 @@ def test_strict_mode_raises_after_saving_the_verdicts(tmp_path, monkeypatch, cap
     assert checks.load_report("99-demo", tmp_path)["passed"] is False
 
 
+def test_course_fast_makes_failed_checks_fail_the_notebook(tmp_path, monkeypatch):
+    """So that `COURSE_FAST=1 pytest --nbmake lessons/` fails when a check fails."""
+    monkeypatch.delenv(checks.STRICT_ENV, raising=False)
+    monkeypatch.setenv("COURSE_FAST", "1")
+
+    with pytest.raises(checks.ChecksFailed):
+        checks.report([checks.Verdict("b", False, "missing b")], "99-demo", folder=tmp_path)
+
+
 def test_report_without_strict_mode_prints_and_saves(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv(checks.STRICT_ENV, raising=False)
+    monkeypatch.delenv("COURSE_FAST", raising=False)
     verdicts = [checks.Verdict("a", True, "fine")]
 
     checks.report(verdicts, lesson="99-demo", folder=tmp_path)
