@@ -95,3 +95,17 @@ def test_summary_table_lists_lesson_status_time_runs_and_output(tmp_path):
     assert lines[0].split() == ["lesson", "status", "time", "runs", "logged", "output"]
     assert lines[2].split() == ["00-a", "passed", "1.2", "s", "1", str(tmp_path / "00-a.ipynb")]
     assert lines[-1] == "  01-b: checks failed (missing: x)"
+
+
+def test_cli_names_the_lessons_when_only_matches_none(two_lessons):
+    result = CliRunner().invoke(
+        main, ["lessons", "--only", "07", "--lessons-dir", str(two_lessons)]
+    )
+
+    assert result.exit_code == 1
+    assert "Error: no lesson matches 07; the lessons are: 00-fine, 01-broken." in result.output
+
+
+def test_an_unknown_tracker_is_refused_with_the_choices():
+    with pytest.raises(ValueError, match="minitrack, mlflow"):
+        runner.trackers.load("wandb")
