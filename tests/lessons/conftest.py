@@ -11,12 +11,13 @@ import pytest
 from course import runner
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def course_kernel(tmp_path_factory):
     """A Jupyter kernel named ``exp-tracking`` that starts this test run's own Python.
 
     It lives in a temporary Jupyter data folder, so the tests neither need nor touch the
-    kernels registered on the machine.
+    kernels registered on the machine. Module-scoped: the environment variables it sets are
+    restored after each test module, so other test folders never see them.
     """
     jupyter_dir = tmp_path_factory.mktemp("jupyter")
     spec_dir = jupyter_dir / "kernels" / runner.KERNEL_NAME
