@@ -127,3 +127,27 @@ def test_a_process_killed_mid_logging_keeps_every_call_that_returned(tmp_path):
     assert {f"p{s}" for s in range(0, last + 1, 10)} <= set(run.data.params)
     client.log_metric(run_id, "after_crash", 1.0)  # and the store still takes writes
     client.set_terminated(run_id, "KILLED")
+
+
+def test_threads_of_one_process_share_the_store_safely(client):
+    import threading
+
+    run_id = client.create_run("0").info.run_id
+    errors = []
+
+    def log(worker):
+        try:
+            for step in range(100):
+                client.log_metric(run_id, f"thread{worker}", float(step), step=step)
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=log, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    metrics = client.get_run(run_id).data.metrics
+    assert metrics == {f"thread{w}": 99.0 for w in range(4)}
+    assert all(len(client.get_metric_history(run_id, k)) == 100 for k in metrics)
