@@ -69,8 +69,7 @@ def serve(tracker, store_dir: Path, replies, profile_dir: Path | None = None) ->
             elif command["cmd"] == "finish":
                 workload.teardown()
                 if profiler is not None:
-                    slug = "".join(c if c.isalnum() else "_" for c in workload.name)
-                    write_profile(profiler, profile_dir / f"{tracker.__name__}-{slug}")
+                    write_profile(profiler, profile_dir / f"{tracker.__name__}-{workload.slug}")
                     profiler = None
                 reply = {"info": workload.info}
                 workload = None

@@ -22,7 +22,6 @@ WORKLOAD_VERSION = 1
 SEARCH_EXPERIMENT = "bench-search"
 SEARCH_FILTER = "metrics.rmse < 6.5 and tags.model = 'xgboost'"
 SEARCH_ORDER_BY = ["metrics.rmse ASC"]
-SWEEP_RUNS_PER_LOOP = 50
 
 
 def sqlite_uri(path: Path) -> str:
@@ -46,7 +45,8 @@ def sweep_params(rng: random.Random) -> dict[str, object]:
 class Workload:
     """Set up once with `setup`, then call `measure` repeatedly."""
 
-    name = ""
+    name = ""  # as the report shows it
+    slug = ""  # names the workload's fresh store file and experiment
     units_per_measure = 1
 
     def __init__(self, tracker, store_dir: Path, size: int):
@@ -56,8 +56,8 @@ class Workload:
         self.info: dict[str, object] = {}
 
     def setup(self) -> None:
-        self.tracker.set_tracking_uri(sqlite_uri(self.store_dir / f"{self.name}.db"))
-        self.tracker.set_experiment(f"bench-{self.name}")
+        self.tracker.set_tracking_uri(sqlite_uri(self.store_dir / f"{self.slug}.db"))
+        self.tracker.set_experiment(f"bench-{self.slug}")
 
     def measure(self) -> float:
         start = time.perf_counter()
@@ -76,14 +76,11 @@ class StartEndRun(Workload):
     """`start_run()` then `end_run()`, the smallest complete run."""
 
     name = "start_run+end_run"
+    slug = "start_end"
 
     def __init__(self, tracker, store_dir, size):
         super().__init__(tracker, store_dir, size)
         self.units_per_measure = size
-
-    def setup(self) -> None:
-        self.tracker.set_tracking_uri(sqlite_uri(self.store_dir / "start_end.db"))
-        self.tracker.set_experiment("bench-start-end")
 
     def run_once(self) -> None:
         for _ in range(self.size):
@@ -94,7 +91,7 @@ class StartEndRun(Workload):
 class LogMetric(Workload):
     """`log_metric(key, value, step)` inside one active run: a training loss curve."""
 
-    name = "log_metric"
+    name = slug = "log_metric"
 
     def __init__(self, tracker, store_dir, size):
         super().__init__(tracker, store_dir, size)
@@ -102,8 +99,7 @@ class LogMetric(Workload):
         self.step = 0
 
     def setup(self) -> None:
-        self.tracker.set_tracking_uri(sqlite_uri(self.store_dir / "log_metric.db"))
-        self.tracker.set_experiment("bench-log-metric")
+        super().setup()
         self.tracker.start_run()
 
     def run_once(self) -> None:
@@ -116,7 +112,7 @@ class LogMetric(Workload):
 class LogParam(Workload):
     """`log_param(key, value)` with a new key each call (params cannot change)."""
 
-    name = "log_param"
+    name = slug = "log_param"
 
     def __init__(self, tracker, store_dir, size):
         super().__init__(tracker, store_dir, size)
@@ -124,8 +120,7 @@ class LogParam(Workload):
         self.count = 0
 
     def setup(self) -> None:
-        self.tracker.set_tracking_uri(sqlite_uri(self.store_dir / "log_param.db"))
-        self.tracker.set_experiment("bench-log-param")
+        super().setup()
         self.tracker.start_run()
 
     def run_once(self) -> None:
@@ -140,15 +135,12 @@ class SweepLoop(Workload):
     params, a `model` tag and its rmse, as lesson 02 logs them. One unit = 50 runs."""
 
     name = "sweep (50 runs)"
+    slug = "sweep"
 
     def __init__(self, tracker, store_dir, size):
         super().__init__(tracker, store_dir, size)
         self.runs = size
         self.rng = random.Random(42)
-
-    def setup(self) -> None:
-        self.tracker.set_tracking_uri(sqlite_uri(self.store_dir / "sweep.db"))
-        self.tracker.set_experiment("bench-sweep")
 
     def run_once(self) -> None:
         tracker = self.tracker
@@ -165,6 +157,7 @@ class SearchRuns(Workload):
     `size` runs that `search_store` fills with the same deterministic data for both trackers."""
 
     name = "search_runs (DataFrame)"
+    slug = "search"
 
     def setup(self) -> None:
         from search_store import prepared_search_store
