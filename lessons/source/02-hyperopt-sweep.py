@@ -129,7 +129,7 @@ best = fmin(
     trials=Trials(),
     rstate=np.random.default_rng(42),
 )
-print("best hyperparameters:", best)
+print("best hyperparameters:", {name: round(float(v), 4) for name, v in best.items()})
 
 # %% [markdown]
 # ## Finding the sweep's runs

@@ -205,7 +205,7 @@ def lesson_01(mlflow, experiment_name: str, run_id: str | None = None):
         _check(
             "tag developer",
             tags.get("developer"),
-            f"= {tags.get('developer')}",
+            f"{tags.get('developer')}",
             'not set. Add mlflow.set_tag("developer", "<your name>") inside the run.',
         )
     )
@@ -214,7 +214,7 @@ def lesson_01(mlflow, experiment_name: str, run_id: str | None = None):
             _check(
                 f"param {name}",
                 name in params,
-                f"= {params.get(name)}",
+                f"{params.get(name)}",
                 f'not logged. Add mlflow.log_param("{name}", ...) inside the run.',
             )
         )
