@@ -209,7 +209,8 @@ def _plot_importance(scores: dict[str, float], importance_type: str, path: Path)
     """A horizontal bar chart of the 20 largest scores, only when matplotlib is installed.
 
     Drawn straight onto a bare figure with Agg: no Axes, ticks or layout pass, which cost
-    several times more than the bars themselves. The user's pyplot backend is untouched.
+    several times more than the bars themselves; text is the dearest part left, so the
+    values stay in the JSON file. The user's pyplot backend is untouched.
     """
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -230,5 +231,4 @@ def _plot_importance(scores: dict[str, float], importance_type: str, path: Path)
         bar.set_transform(figure.transFigure)
         figure.patches.append(bar)
         figure.text(0.29, middle, str(name), ha="right", va="center", fontsize=9)
-        figure.text(0.31 + width, middle, f"{value:g}", va="center", fontsize=8)
     FigureCanvasAgg(figure).print_png(str(path))
