@@ -71,7 +71,13 @@ class MlflowClient:
 
     @property
     def store(self):
-        """The underlying SqliteStore (read-only helpers such as the UI use it)."""
+        """The underlying SqliteStore (read-only helpers such as the UI use it).
+
+        Re-resolved when its file was deleted, so a long-lived client never writes
+        into an unlinked file.
+        """
+        if not self._store.file_exists():  # same file (absolute path), opened afresh
+            self._store = get_store(f"sqlite:///{self._store.db_path}")
         return self._store
 
     # -- experiments ----------------------------------------------------------------------
@@ -79,13 +85,13 @@ class MlflowClient:
     def create_experiment(
         self, name: str, artifact_location: str | None = None, tags: dict | None = None
     ) -> str:
-        return self._store.create_experiment(name, artifact_location, tags)
+        return self.store.create_experiment(name, artifact_location, tags)
 
     def get_experiment(self, experiment_id: str) -> Experiment:
-        return self._store.get_experiment(experiment_id)
+        return self.store.get_experiment(experiment_id)
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
-        return self._store.get_experiment_by_name(name)
+        return self.store.get_experiment_by_name(name)
 
     def search_experiments(
         self,
@@ -98,26 +104,26 @@ class MlflowClient:
         if max_results is not None:
             validation.max_results(max_results, validation.MAX_RESULTS_PER_SEARCH)
         offset = _decode_token(page_token)
-        found = self._store.search_experiments(
+        found = self.store.search_experiments(
             view_type, max_results, filter_string, order_by, offset
         )
         more = max_results is not None and len(found) == max_results
         return PagedList(found, _encode_token(offset + len(found)) if more else None)
 
     def delete_experiment(self, experiment_id: str) -> None:
-        self._store.delete_experiment(experiment_id)
+        self.store.delete_experiment(experiment_id)
 
     def restore_experiment(self, experiment_id: str) -> None:
-        self._store.restore_experiment(experiment_id)
+        self.store.restore_experiment(experiment_id)
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
-        self._store.rename_experiment(experiment_id, new_name)
+        self.store.rename_experiment(experiment_id, new_name)
 
     def set_experiment_tag(self, experiment_id: str, key: str, value) -> None:
-        self._store.set_experiment_tag(experiment_id, key, value)
+        self.store.set_experiment_tag(experiment_id, key, value)
 
     def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
-        self._store.delete_experiment_tag(experiment_id, key)
+        self.store.delete_experiment_tag(experiment_id, key)
 
     # -- runs -----------------------------------------------------------------------------
 
@@ -140,10 +146,10 @@ class MlflowClient:
             from minitrack.context import get_user
 
             user = get_user()
-        return self._store.create_run(experiment_id, user, start_time, clean, run_name)
+        return self.store.create_run(experiment_id, user, start_time, clean, run_name)
 
     def get_run(self, run_id: str) -> Run:
-        return self._store.get_run(run_id)
+        return self.store.get_run(run_id)
 
     def get_parent_run(self, run_id: str) -> Run | None:
         parent = self.get_run(run_id).data.tags.get("mlflow.parentRunId")
@@ -154,7 +160,7 @@ class MlflowClient:
     ) -> None:
         status = status or "FINISHED"
         RunStatus.from_string(status)
-        self._store.update_run_info(
+        self.store.update_run_info(
             validation.run_id(run_id), status, _now_ms() if end_time is None else end_time
         )
 
@@ -162,20 +168,20 @@ class MlflowClient:
         run = self.get_run(run_id)
         status = status or run.info.status
         RunStatus.from_string(status)
-        self._store.update_run_info(run_id, status, run.info.end_time, name)
+        self.store.update_run_info(run_id, status, run.info.end_time, name)
 
     def delete_run(self, run_id: str) -> None:
-        self._store.delete_run(run_id)
+        self.store.delete_run(run_id)
 
     def restore_run(self, run_id: str) -> None:
-        self._store.restore_run(run_id)
+        self.store.restore_run(run_id)
 
     # -- logging --------------------------------------------------------------------------
 
     def log_param(self, run_id: str, key: str, value, synchronous: bool | None = None):
         validation.validate_key("Param", key)
         text = validation.param_value(key, value)
-        self._store.log_param(validation.run_id(run_id), key, text)
+        self.store.log_param(validation.run_id(run_id), key, text)
         return value
 
     def log_metric(
@@ -192,14 +198,14 @@ class MlflowClient:
         number = validation.metric_value(key, value)
         ts = _now_ms() if timestamp is None else validation.metric_timestamp(key, timestamp)
         st = 0 if step is None else validation.metric_step(key, step)
-        self._store.log_metric(validation.run_id(run_id), key, number, ts, st)
+        self.store.log_metric(validation.run_id(run_id), key, number, ts, st)
 
     def set_tag(self, run_id: str, key: str, value, synchronous: bool | None = None) -> None:
         validation.validate_key("Tag", key)
-        self._store.set_tag(validation.run_id(run_id), key, validation.tag_value(key, value))
+        self.store.set_tag(validation.run_id(run_id), key, validation.tag_value(key, value))
 
     def delete_tag(self, run_id: str, key: str) -> None:
-        self._store.delete_tag(validation.run_id(run_id), key)
+        self.store.delete_tag(validation.run_id(run_id), key)
 
     def log_batch(
         self,
@@ -249,10 +255,10 @@ class MlflowClient:
                 )
             validation.validate_key("Tag", t.key, f"tags[{i}].key")
             tag_rows.append((t.key, validation.tag_value(t.key, t.value)))
-        self._store.log_batch(validation.run_id(run_id), metric_rows, param_rows, tag_rows)
+        self.store.log_batch(validation.run_id(run_id), metric_rows, param_rows, tag_rows)
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
-        return self._store.get_metric_history(run_id, key)
+        return self.store.get_metric_history(run_id, key)
 
     # -- search ---------------------------------------------------------------------------
 
@@ -270,10 +276,10 @@ class MlflowClient:
             experiment_ids = [experiment_ids]
         validation.max_results(max_results, validation.MAX_RESULTS_PER_SEARCH)
         offset = _decode_token(page_token)
-        ids = self._store.search_run_ids(
+        ids = self.store.search_run_ids(
             list(experiment_ids), filter_string, run_view_type, max_results, order_by, offset
         )
-        runs = self._store.load_runs(ids)
+        runs = self.store.load_runs(ids)
         more = len(ids) == max_results
         return PagedList(runs, _encode_token(offset + len(ids)) if more else None)
 

@@ -139,3 +139,13 @@ def test_deleting_the_database_file_starts_a_fresh_one(tmp_path, tracking_uri):
     assert (tmp_path / "mlflow.db").is_file()
     assert mlflow.get_experiment_by_name("before") is None
     assert mlflow.get_run(run.info.run_id).data.metrics == {"m": 2.0}
+
+
+def test_a_client_held_across_the_deletion_writes_to_the_new_file(tmp_path, client):
+    client.create_experiment("old")
+    for name in ("mlflow.db", "mlflow.db-wal", "mlflow.db-shm"):
+        (tmp_path / name).unlink(missing_ok=True)
+    client.create_experiment("new")
+    with sqlite3.connect(tmp_path / "mlflow.db") as conn:
+        names = {r[0] for r in conn.execute("SELECT name FROM experiments")}
+    assert names == {"Default", "new"}
