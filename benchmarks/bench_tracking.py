@@ -24,6 +24,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from report import TRACKERS, format_seconds, summarize, text_table  # noqa: E402
+from workloads import WORKLOADS, LogMetric, LogParam, SearchRuns  # noqa: E402
 
 # What a child process sees: one OpenMP thread, and no phoning home (there is no network).
 CHILD_ENV = {
@@ -240,28 +241,44 @@ def search_notes(row: dict) -> str:
     return "; ".join(parts)
 
 
+def workload_slugs() -> list[str]:
+    """Short names for `--workloads`: import, start_end, log_metric, log_param, sweep, search."""
+    return ["import", *(WORKLOADS[name].slug for name in WORKLOAD_TABLE)]
+
+
 def run_tracking(
-    trackers: tuple[str, ...] = TRACKERS, plan: Plan | None = None, profile_dir: Path | None = None
+    trackers: tuple[str, ...] = TRACKERS,
+    plan: Plan | None = None,
+    profile_dir: Path | None = None,
+    only: tuple[str, ...] | None = None,
 ) -> dict:
-    """Measure every tracking workload; return `{"versions": ..., "rows": [...]}`.
+    """Measure the tracking workloads (all, or the slugs in `only`); return
+    `{"versions": ..., "load_average": ..., "rows": [...]}`.
     With `profile_dir`, each worker writes a cProfile of every workload there."""
     plan = plan or Plan()
+    unknown = set(only or ()) - set(workload_slugs())
+    if unknown:
+        raise SystemExit(f"unknown workloads {sorted(unknown)}; choose from {workload_slugs()}")
+    chosen = [name for name in WORKLOAD_TABLE if only is None or WORKLOADS[name].slug in only]
     load_before = os.getloadavg()[0]
+    rows = []
     with tempfile.TemporaryDirectory(prefix="bench-tracking-") as tmp:
         work_dir = Path(tmp)
-        rows = [measure_import(trackers, plan, work_dir)]
+        if only is None or "import" in only:
+            rows.append(measure_import(trackers, plan, work_dir))
         workers = {name: Worker(name, work_dir, profile_dir) for name in trackers}
         try:
-            for name in WORKLOAD_TABLE:
+            for name in chosen:
                 print(f"  measuring {name} ...", file=sys.stderr, flush=True)
                 rows.append(measure_workload(name, workers, plan))
         finally:
             for worker in workers.values():
                 worker.close()
-        rows[-1]["notes"] = search_notes(rows[-1])
         floor = sqlite_floor(work_dir)
         for row in rows:
-            if row["workload"] in ("log_metric", "log_param"):
+            if row["workload"] == SearchRuns.name:
+                row["notes"] = search_notes(row)
+            if row["workload"] in (LogMetric.name, LogParam.name):
                 row["notes"] = (
                     f"floor: a bare SQLite INSERT+COMMIT (WAL, synchronous=NORMAL) "
                     f"takes {format_seconds(floor)}"
@@ -277,6 +294,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="tiny sizes, to check the harness")
     parser.add_argument("--trackers", default=",".join(TRACKERS), help="comma-separated")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
+    parser.add_argument("--workloads", help=f"comma-separated subset of {workload_slugs()}")
     parser.add_argument(
         "--profile", type=Path, metavar="DIR", help="cProfile every workload into DIR (slower)"
     )
@@ -284,7 +302,8 @@ def main(argv: list[str] | None = None) -> None:
     plan = Plan.quick() if args.quick else Plan()
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
-    results = run_tracking(tuple(args.trackers.split(",")), plan, args.profile)
+    only = tuple(args.workloads.split(",")) if args.workloads else None
+    results = run_tracking(tuple(args.trackers.split(",")), plan, args.profile, only)
     print(text_table(results["rows"]))
     for row in results["rows"]:
         if row.get("notes"):

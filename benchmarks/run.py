@@ -4,6 +4,7 @@
     python benchmarks/run.py --write-readme   # ... and record the tracking table in README.md
     python benchmarks/run.py --quick          # tiny sizes, only checks that the harness works
     python benchmarks/run.py --only tracking  # just one of: tracking, autolog, ui
+    python benchmarks/run.py --only tracking --workloads import,search  # a subset
 
 The tracking workloads run here (see bench_tracking.py). The other `bench_*.py` scripts
 (autolog, UI) run as child processes with their own output shown as it comes; a script
@@ -93,6 +94,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny sizes, to check the harness")
     parser.add_argument("--only", choices=["tracking", *OTHER_SCRIPTS], help="run just this one")
     parser.add_argument("--trackers", default="mlflow,minitrack", help="comma-separated")
+    parser.add_argument(
+        "--workloads",
+        help="tracking workloads to run, comma-separated: "
+        + ",".join(bench_tracking.workload_slugs()),
+    )
     parser.add_argument("--write-readme", action="store_true", help="record the tracking table")
     parser.add_argument("--json", type=Path, help="also write all rows to this file")
     args = parser.parse_args(argv)
@@ -104,10 +110,11 @@ def main(argv: list[str] | None = None) -> int:
         plan = bench_tracking.Plan.quick() if args.quick else bench_tracking.Plan()
         print("== tracking workloads ==", flush=True)
         trackers = tuple(args.trackers.split(","))
-        tracking = bench_tracking.run_tracking(trackers, plan)
+        only = tuple(args.workloads.split(",")) if args.workloads else None
+        tracking = bench_tracking.run_tracking(trackers, plan, only=only)
         versions, load = tracking["versions"], tracking["load_average"]
         rows += tracking["rows"]
-        if args.write_readme and not args.quick and len(trackers) == 2:
+        if args.write_readme and not args.quick and len(trackers) == 2 and only is None:
             write_readme(tracking["rows"], versions, tracking["load_average"])
     for name, script in OTHER_SCRIPTS.items():
         if args.only in (None, name) and (HERE / script).exists():
