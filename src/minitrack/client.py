@@ -29,7 +29,6 @@ from minitrack.store import get_store
 from minitrack.uris import get_tracking_uri
 
 SEARCH_MAX_RESULTS_DEFAULT = 1000
-_NO_VALUE = object()
 
 
 def _now_ms() -> int:

@@ -22,11 +22,7 @@ MAX_TAG_VAL_LENGTH = 8000
 MAX_EXPERIMENT_NAME_LENGTH = 500
 MAX_EXPERIMENT_TAG_KEY_LENGTH = 250
 MAX_EXPERIMENT_TAG_VAL_LENGTH = 20000
-MAX_METRICS_PER_BATCH = 1000
-MAX_PARAMS_TAGS_PER_BATCH = 100
-MAX_ENTITIES_PER_BATCH = 1000
 MAX_RESULTS_PER_SEARCH = 50000
-MAX_RESULTS_FLUENT_SEARCH = 100000
 
 _IS_WINDOWS = os.name == "nt"
 # MLflow allows ':' in names except on Windows, where names may become file names.
@@ -219,20 +215,6 @@ def run_id(value, path: str = "run_id") -> str:
             "(e.g. run.info.run_id, 32 hex characters).",
         )
     return value
-
-
-def batch_limits(n_metrics: int, n_params: int, n_tags: int) -> None:
-    for what, limit, n in (
-        ("metrics", MAX_METRICS_PER_BATCH, n_metrics),
-        ("params", MAX_PARAMS_TAGS_PER_BATCH, n_params),
-        ("tags", MAX_PARAMS_TAGS_PER_BATCH, n_tags),
-        ("metrics, params, and tags", MAX_ENTITIES_PER_BATCH, n_metrics + n_params + n_tags),
-    ):
-        if n > limit:
-            raise MinitrackException(
-                f"A batch logging request can contain at most {limit} {what}. Got {n} {what}. "
-                f"Please split up {what} across multiple requests and try again."
-            )
 
 
 def max_results(value, limit: int) -> int:
