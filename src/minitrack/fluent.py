@@ -34,7 +34,6 @@ def _logger():
 
 
 SEARCH_MAX_RESULTS_PANDAS = 100000
-_PAGE_SIZE = 10000
 
 __all__ = [
     "ActiveRun",
@@ -459,16 +458,13 @@ def search_runs(
         ids = [validation.experiment_id(e) for e in experiment_ids]
     else:
         ids = [_experiment_id()]
-    run_ids: list[str] = []
     store = client.store
-    while ids and len(run_ids) < max_results:
-        want = min(_PAGE_SIZE, max_results - len(run_ids))
-        page = store.search_run_ids(
-            ids, filter_string, run_view_type, want, order_by, offset=len(run_ids)
-        )
-        run_ids.extend(page)
-        if len(page) < want:
-            break
+    # One query with LIMIT max_results: paging with OFFSET would re-sort the matches per page.
+    run_ids = (
+        store.search_run_ids(ids, filter_string, run_view_type, max_results, order_by)
+        if ids
+        else []
+    )
     if output_format == "list":
         return store.load_runs(run_ids)
     from minitrack.frames import runs_frame
