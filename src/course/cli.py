@@ -112,7 +112,7 @@ def data() -> None:
 
 
 @data.command()
-@click.argument("months", nargs=-1, required=True)
+@click.argument("months", nargs=-1)
 @click.option(
     "--cache-dir",
     type=click.Path(file_okay=False),
@@ -121,8 +121,11 @@ def data() -> None:
 )
 @click.option("--retries", type=int, default=3, show_default=True)
 def fetch(months, cache_dir, retries) -> None:
-    """Download MONTHS (YYYY-MM ...) into the cache, e.g. for a class without internet."""
+    """Download MONTHS (YYYY-MM ...; default: the lessons' 2021-01 and 2021-02) into the cache,
+    e.g. before a class without internet."""
     from course import data as taxi
+
+    months = months or ("2021-01", "2021-02")
 
     failed = 0
     for month in months:

@@ -239,3 +239,18 @@ def test_course_data_fetch_fails_for_a_month_the_server_lacks(server, cache, mon
     assert result.exit_code == 1
     assert "2030-05: FAILED" in result.output
     assert "HTTP 404" in result.output
+
+
+def test_course_data_fetch_without_months_fetches_the_lessons_months(server, cache, monkeypatch):
+    from click.testing import CliRunner
+
+    from course.cli import main
+
+    monkeypatch.setenv(data.URL_TEMPLATE_ENV, server.url_template)
+
+    result = CliRunner().invoke(main, ["data", "fetch", "--cache-dir", str(cache)])
+
+    # this server only has January; February's 404 makes the command fail, and says so
+    assert result.exit_code == 1
+    assert "2021-01: " in result.output
+    assert "2021-02: FAILED" in result.output
