@@ -93,8 +93,7 @@ print(params)
 # `mlflow.autolog()` turns it on for every supported library that is installed;
 # `mlflow.xgboost.autolog()` for XGBoost only. From then on, every `xgb.train` call inside a
 # run logs into that run (outside a run, it starts one). Notice that the training cell below
-# calls no `log_…` function at all, and passes `nthread` separately so that it is not
-# mistaken for a hyperparameter worth comparing.
+# calls no `log_…` function at all.
 #
 # One thing autologgers differ on: minitrack's also logs `training_time_s` and
 # `model_size_bytes`, MLflow's does not. We time the fit ourselves and add what is missing.
