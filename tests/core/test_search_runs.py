@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import time
 
 import pandas as pd
@@ -129,7 +130,11 @@ def test_same_frame_shape_as_real_mlflow(tmp_path, monkeypatch):
 
     ours = fill(mlflow, f"sqlite:///{tmp_path / 'ours.db'}")
     monkeypatch.chdir(tmp_path)
-    theirs = fill(mlflow_real, f"sqlite:///{tmp_path / 'theirs.db'}")
+    try:
+        theirs = fill(mlflow_real, f"sqlite:///{tmp_path / 'theirs.db'}")
+    finally:
+        # MLflow's set_experiment exports MLFLOW_EXPERIMENT_ID: keep it out of later tests.
+        os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
     # MLflow reads git only through GitPython; minitrack always records commit and branch.
     ours = ours[[c for c in ours.columns if not c.startswith("tags.mlflow.source.git")]]
     theirs = theirs[[c for c in theirs.columns if not c.startswith("tags.mlflow.source.git")]]
