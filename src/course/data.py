@@ -311,7 +311,8 @@ def load_month(
         except ValidationError as exc:
             if source == "cache":
                 raise
-            warnings.warn(f"{exc} Ignoring the cached file.", stacklevel=2)
+            path.unlink()  # a broken file must not shadow a fresh download
+            warnings.warn(f"{exc} Removed it from the cache; downloading again.", stacklevel=2)
         else:
             print(f"Data source: cache, {path} ({rows:,} trips)")
             return _labelled(_head(pd.read_parquet(path), size), "cache", str(path))

@@ -254,3 +254,25 @@ def test_course_data_fetch_without_months_fetches_the_lessons_months(server, cac
     assert result.exit_code == 1
     assert "2021-01: " in result.output
     assert "2021-02: FAILED" in result.output
+
+
+def test_auto_replaces_a_broken_cached_file_with_a_fresh_download(server, cache, month_file):
+    cache.mkdir()
+    broken = cache / "green_tripdata_2021-01.parquet"
+    broken.write_bytes(month_file[: len(month_file) // 3])
+
+    with pytest.warns(UserWarning, match="Removed it from the cache"):
+        trips = data.load_month(
+            "2021-01", directory=cache, url_template=server.url_template, progress=False
+        )
+
+    assert len(trips) == 1500
+    assert broken.read_bytes() == month_file
+
+
+def test_cache_only_refuses_a_broken_cached_file_by_name(cache, month_file):
+    cache.mkdir()
+    (cache / "green_tripdata_2021-01.parquet").write_bytes(b"not parquet at all")
+
+    with pytest.raises(data.ValidationError, match="green_tripdata_2021-01.parquet is not a"):
+        data.load_month("2021-01", source="cache", directory=cache)
