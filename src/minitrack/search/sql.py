@@ -95,6 +95,9 @@ class _Query:
         self.where: list[str] = []
         self.where_args: list[object] = []
         self.order: list[str] = []  # fixed text only: sort keys come in through joins
+        # (entity, key) -> (alias, may_be_nan) of a filter join: every run it keeps has a
+        # value for that key, so an order by the key can sort on that alias directly.
+        self.filtered: dict[tuple[str, str], tuple[str, bool]] = {}
 
     def add_filter(self, clause: Comparison) -> None:
         if clause.entity == ATTRIBUTE and clause.key != "run_name":
@@ -118,9 +121,10 @@ class _Query:
         alias = f"f{len(self.joins)}"
         self.join_args.append(clause.key)
         condition = _compare(f"{alias}.value", clause.comparator, clause.value, self.join_args)
+        may_be_nan = clause.entity == METRIC and clause.comparator == "!="
         if clause.entity == METRIC:
             # NaN is stored as NULL with is_nan = 1: it equals nothing, differs from everything.
-            if clause.comparator == "!=":
+            if may_be_nan:
                 condition = f"({alias}.is_nan = 1 OR {condition})"
             else:
                 condition = f"{alias}.is_nan = 0 AND {condition}"
@@ -128,6 +132,11 @@ class _Query:
             f"JOIN {table} AS {alias} "
             f"ON {alias}.run_uuid = runs.run_uuid AND {alias}.key = ? AND {condition}"
         )
+        # Every comparison is false on a NULL value, so the join keeps only runs with a
+        # non-NULL value (or, for a metric's !=, a NaN). Prefer a join that excludes NaN.
+        known = self.filtered.get((clause.entity, clause.key))
+        if known is None or (known[1] and not may_be_nan):
+            self.filtered[(clause.entity, clause.key)] = (alias, may_be_nan)
 
     def add_order(self, item: OrderBy) -> None:
         direction = "" if item.ascending else " DESC"
@@ -135,6 +144,9 @@ class _Query:
             column = _ATTRIBUTE_SQL[item.key]
             # Missing values sort last both ways, as in MLflow.
             self.order.extend([f"{column} IS NULL", f"{column}{direction}"])
+            return
+        if (item.entity, item.key) in self.filtered:
+            self.order_by_filter_join(item, direction)
             return
         alias = f"o{len(self.joins)}"
         self.joins.append(
@@ -149,6 +161,18 @@ class _Query:
             )
         else:
             self.order.append(f"{alias}.value IS NULL")
+        self.order.append(f"{alias}.value{direction}")
+
+    def order_by_filter_join(self, item: OrderBy, direction: str) -> None:
+        """Sort on the filter join's own value: no run it keeps lacks the key.
+
+        The missing-last key of ``add_order`` is constant here, and without it SQLite
+        can read the rows in order from the (key, value) index and stop at LIMIT
+        instead of sorting every match (0.3 ms instead of 600 ms at 100k runs).
+        """
+        alias, may_be_nan = self.filtered[(item.entity, item.key)]
+        if may_be_nan:  # metrics.x != v keeps NaN, which sorts after real numbers
+            self.order.append(f"{alias}.is_nan")
         self.order.append(f"{alias}.value{direction}")
 
 
