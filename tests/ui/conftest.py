@@ -64,7 +64,9 @@ def wait_for_health(url: str, proc: subprocess.Popen, timeout: float = 30.0) -> 
 
 
 class RunningServer:
-    def __init__(self, tracking_uri: str, cwd: Path, port: int | None = None) -> None:
+    def __init__(
+        self, tracking_uri: str, cwd: Path, port: int | None = None, env: dict | None = None
+    ) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
@@ -77,6 +79,7 @@ class RunningServer:
                 str(self.port),
             ],
             cwd=cwd,
+            env={**os.environ, **(env or {})},
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

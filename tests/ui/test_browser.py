@@ -210,3 +210,23 @@ def test_runs_of_a_running_sweep_appear_without_reload(page, tmp_path):
         assert page.errors == []
     finally:
         server.stop()
+
+
+def test_without_plotly_the_pages_work_and_charts_say_how_to_install(page, ui_store, tmp_path):
+    # A `plotly` that cannot be imported, first on the path: as if it were not installed.
+    shadow = tmp_path / "no-plotly" / "plotly"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('plotly is not installed')\n")
+    server = RunningServer(
+        ui_store.tracking_uri, ui_store.folder, env={"PYTHONPATH": str(shadow.parent)}
+    )
+    try:
+        page.goto(f"{server.url}/runs/{ui_store.run_ids['best-xgb']}")
+        page.wait_for_selector("#params-table")
+        missing = page.locator('.metric-history[data-metric="rmse"] .chart-missing')
+        expect(missing).to_contain_text("pip install plotly")
+        assert page.locator("svg.main-svg").count() == 0
+        assert page.locator('#params-table tr[data-key="max_depth"] td').nth(1).inner_text() == "25"
+        assert page.errors == []
+    finally:
+        server.stop()
