@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import get_json, raw_get
+from .conftest import RunningServer, get_json, raw_get
 from .fill_store import N_LASSO, N_XGBOOST
 
 pytestmark = pytest.mark.timeout(60)
@@ -195,3 +195,15 @@ def test_plotly_is_served_from_the_installed_package(ui_server):
     assert status == 200 and headers["content-type"].startswith("text/javascript")
     installed = Path(plotly.__path__[0], "package_data", "plotly.min.js")
     assert body == installed.read_text(encoding="utf-8")
+
+
+def test_a_file_that_is_not_a_store_is_named_in_the_error(tmp_path):
+    (tmp_path / "mlflow.db").write_text("notes, not a database")
+    server = RunningServer(f"sqlite:///{tmp_path / 'mlflow.db'}", tmp_path)
+    try:
+        status, body = get_json(server, "/api/experiments")
+    finally:
+        server.stop()
+    assert status == 500
+    assert str(tmp_path / "mlflow.db") in body["message"]
+    assert "not a database" in body["message"]

@@ -8,6 +8,7 @@ Errors come back as ``{"error_code": ..., "message": ...}`` (MLflow's shape) wit
 from __future__ import annotations
 
 import os
+import sqlite3
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
@@ -44,6 +45,14 @@ def _handle(fn):
         except MinitrackException as exc:
             status = 404 if exc.error_code == RESOURCE_DOES_NOT_EXIST else 400
             return error(status, exc.error_code, exc.message)
+        except sqlite3.DatabaseError as exc:
+            store = request.app.state.reader.db_path
+            return error(
+                500,
+                "INTERNAL_ERROR",
+                f"Could not read the tracking store {store}: {exc}. Check that it is a "
+                "minitrack/MLflow SQLite file (minitrack ui --backend-store-uri sqlite:///...).",
+            )
 
     endpoint.__name__ = fn.__name__
     endpoint.__doc__ = fn.__doc__
