@@ -17,12 +17,14 @@ EXPERIMENT = "nyc-taxi-experiment"
 
 @pytest.fixture
 def store(tmp_path, monkeypatch):
-    """minitrack pointed at a fresh store in tmp_path (the checks read the current URI)."""
+    """minitrack pointed at a fresh store in tmp_path (the checks read the current URI).
+
+    Through MLFLOW_TRACKING_URI, so nothing of it outlives the test."""
     monkeypatch.chdir(tmp_path)
-    previous = minitrack.get_tracking_uri()
-    minitrack.set_tracking_uri(f"sqlite:///{tmp_path.as_posix()}/mlflow.db")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path.as_posix()}/mlflow.db")
+    minitrack.set_tracking_uri(None)
     yield minitrack
-    minitrack.set_tracking_uri(previous)
+    minitrack.set_tracking_uri(None)
 
 
 def failing(verdicts) -> dict[str, str]:

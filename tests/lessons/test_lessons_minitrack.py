@@ -37,10 +37,11 @@ def course_run(course_kernel, lessons_dir, tmp_path_factory):
 def client(course_run):
     """A client on the lessons' store; `runs:/` URIs resolve against it too."""
     folder, _ = course_run
-    previous = minitrack.get_tracking_uri()
-    minitrack.set_tracking_uri(runner.store_uri(folder))
-    yield minitrack.MlflowClient()
-    minitrack.set_tracking_uri(previous)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("MLFLOW_TRACKING_URI", runner.store_uri(folder))
+        minitrack.set_tracking_uri(None)
+        yield minitrack.MlflowClient()
+    minitrack.set_tracking_uri(None)
 
 
 def runs_tagged(client, model: str):

@@ -39,20 +39,18 @@ def test_every_lesson_passes_its_checks_on_mlflow(mlflow_run, verdicts_of):
     assert all(v["ok"] for v in verdicts_of(folder, "04-autologging").values())
 
 
-def test_mlflow_store_holds_the_sweep_and_a_loadable_model(mlflow_run):
+def test_mlflow_store_holds_the_sweep_and_a_loadable_model(mlflow_run, monkeypatch):
     import mlflow
 
     folder, _ = mlflow_run
-    mlflow.set_tracking_uri(runner.store_uri(folder))
-    sweep = mlflow.search_runs(
-        experiment_names=["nyc-taxi-experiment"], filter_string="tags.model = 'xgboost'"
-    )
-    (final_id,) = mlflow.search_runs(
-        experiment_names=["nyc-taxi-experiment"],
-        filter_string="tags.model = 'xgboost-selected'",
-    )["run_id"]
+    uri = runner.store_uri(folder)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)  # MLflow resolves runs:/ models through it
+    client = mlflow.MlflowClient(tracking_uri=uri)
+    experiment = client.get_experiment_by_name("nyc-taxi-experiment")
+    sweep = client.search_runs([experiment.experiment_id], "tags.model = 'xgboost'")
+    (final,) = client.search_runs([experiment.experiment_id], "tags.model = 'xgboost-selected'")
 
     assert len(sweep) == runner.FAST_PARAMETERS["NUM_TRIALS"]
-    assert set(sweep["params.objective"]) == {"reg:squarederror"}
-    booster = mlflow.xgboost.load_model(f"runs:/{final_id}/model")
+    assert {run.data.params["objective"] for run in sweep} == {"reg:squarederror"}
+    booster = mlflow.xgboost.load_model(f"runs:/{final.info.run_id}/model")
     assert booster.num_features() > 1
