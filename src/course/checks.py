@@ -322,6 +322,8 @@ def lesson_03(
 ):
     """The pick follows the stated rule, and the re-trained run carries the model."""
     experiment = _experiment(mlflow, experiment_name)
+    if experiment is None:
+        return [Verdict(f"experiment '{experiment_name}'", False, "does not exist. Run 02 first.")]
     candidates = _runs(mlflow, experiment.experiment_id, "tags.model = 'xgboost'")
     expected = pick_run(candidates, tolerance) if candidates else None
     verdicts = [
