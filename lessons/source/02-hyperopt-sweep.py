@@ -13,7 +13,7 @@
 #
 # **Time:** about 30 minutes. With the full settings (the real months, 15 trials of up to 300
 # boosting rounds) the sweep itself takes about 10 to 20 minutes on a 2-core laptop: start
-# it, then read on. Offline, on the synthetic sample (20,000 trips), about 5 minutes. Deep
+# it, then read on. Offline, on the synthetic sample (20,000 trips), 2 to 5 minutes. Deep
 # trees with a small learning rate are the slow trials; the fast settings (`COURSE_FAST=1`)
 # run 4 trials of 20 rounds in seconds.
 

@@ -200,5 +200,7 @@ def render_summary(results: list[LessonResult]) -> str:
         lines.append(f"{len(failed)} of {len(results)} lessons did not pass:")
         lines += [f"  {r.lesson}: {r.status}{_suffix(r.message)}" for r in failed]
     else:
-        lines.append(f"All {len(results)} lessons passed.")
+        lines.append(
+            "The lesson passed." if len(results) == 1 else f"All {len(results)} lessons passed."
+        )
     return "\n".join(line.rstrip() for line in lines)
