@@ -251,10 +251,12 @@ def run_tracking(
     plan: Plan | None = None,
     profile_dir: Path | None = None,
     only: tuple[str, ...] | None = None,
+    store_root: Path | None = None,
 ) -> dict:
     """Measure the tracking workloads (all, or the slugs in `only`); return
     `{"versions": ..., "load_average": ..., "rows": [...]}`.
-    With `profile_dir`, each worker writes a cProfile of every workload there."""
+    With `profile_dir`, each worker writes a cProfile of every workload there. The stores
+    live in a temporary folder under `store_root` (default: the system's temp folder)."""
     plan = plan or Plan()
     unknown = set(only or ()) - set(workload_slugs())
     if unknown:
@@ -262,7 +264,7 @@ def run_tracking(
     chosen = [name for name in WORKLOAD_TABLE if only is None or WORKLOADS[name].slug in only]
     load_before = os.getloadavg()[0]
     rows = []
-    with tempfile.TemporaryDirectory(prefix="bench-tracking-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="bench-tracking-", dir=store_root) as tmp:
         work_dir = Path(tmp)
         if only is None or "import" in only:
             rows.append(measure_import(trackers, plan, work_dir))
@@ -286,7 +288,8 @@ def run_tracking(
         versions = {name: worker.version for name, worker in workers.items()}
     # Other work on the machine slows both trackers, but not always alike: keep the record.
     load = {"before": load_before, "after": os.getloadavg()[0]}
-    return {"versions": versions, "load_average": load, "rows": rows}
+    where = str(store_root or tempfile.gettempdir())
+    return {"versions": versions, "load_average": load, "store_root": where, "rows": rows}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -295,6 +298,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--trackers", default=",".join(TRACKERS), help="comma-separated")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     parser.add_argument("--workloads", help=f"comma-separated subset of {workload_slugs()}")
+    parser.add_argument("--store-root", type=Path, help="put the stores here (e.g. /dev/shm)")
     parser.add_argument(
         "--profile", type=Path, metavar="DIR", help="cProfile every workload into DIR (slower)"
     )
@@ -303,7 +307,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
     only = tuple(args.workloads.split(",")) if args.workloads else None
-    results = run_tracking(tuple(args.trackers.split(",")), plan, args.profile, only)
+    trackers = tuple(args.trackers.split(","))
+    results = run_tracking(trackers, plan, args.profile, only, args.store_root)
     print(text_table(results["rows"]))
     for row in results["rows"]:
         if row.get("notes"):

@@ -32,8 +32,8 @@ from report import markdown_table, text_table  # noqa: E402
 
 OTHER_SCRIPTS = {"autolog": "bench_autolog.py", "ui": "bench_ui.py"}
 README = HERE / "README.md"
-START_MARK = "<!-- tracking-results:start -->"
-END_MARK = "<!-- tracking-results:end -->"
+# The README keeps two tables: stores on the disk (the default), and stores in memory.
+README_BLOCKS = {"disk": "tracking-results", "memory": "tracking-results-in-memory"}
 
 
 def run_other(script: Path, quick: bool) -> list[dict]:
@@ -54,12 +54,13 @@ def run_other(script: Path, quick: bool) -> list[dict]:
         return data["rows"] if isinstance(data, dict) else data
 
 
-def machine_line(versions: dict[str, str], load: dict[str, float]) -> str:
+def machine_line(versions: dict[str, str], load: dict[str, float], store_root: str) -> str:
     tracker_versions = ", ".join(f"{name} {version}" for name, version in versions.items())
     return (
         f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; "
         f"{os.cpu_count()} cores, {platform.system()} {platform.machine()}; "
         f"Python {platform.python_version()}; {tracker_versions}; OMP_NUM_THREADS=1; "
+        f"stores in {store_root}; "
         f"load average {load['before']:.1f} before, {load['after']:.1f} after"
     )
 
@@ -68,25 +69,18 @@ def notes_lines(rows: list[dict]) -> list[str]:
     return [f"- {row['workload']}: {row['notes']}" for row in rows if row.get("notes")]
 
 
-def write_readme(rows: list[dict], versions: dict[str, str], load: dict[str, float]) -> None:
-    """Replace the measured table between the markers in the README's Tracking section."""
+def write_readme(tracking: dict, block: str) -> None:
+    """Replace the measured table between the block's markers in the README."""
+    start, end = f"<!-- {block}:start -->", f"<!-- {block}:end -->"
     text = README.read_text()
-    if START_MARK not in text or END_MARK not in text:
-        raise SystemExit(f"{README} lacks the {START_MARK} / {END_MARK} markers")
-    block = "\n".join(
-        [
-            START_MARK,
-            f"Measured {machine_line(versions, load)}.",
-            "",
-            markdown_table(rows),
-            "",
-            *notes_lines(rows),
-            END_MARK,
-        ]
-    )
-    before, rest = text.split(START_MARK, 1)
-    after = rest.split(END_MARK, 1)[1]
-    README.write_text(before + block + after)
+    if start not in text or end not in text:
+        raise SystemExit(f"{README} lacks the {start} / {end} markers")
+    line = machine_line(tracking["versions"], tracking["load_average"], tracking["store_root"])
+    rows = tracking["rows"]
+    body = [start, f"Measured {line}.", "", markdown_table(rows), "", *notes_lines(rows), end]
+    before, rest = text.split(start, 1)
+    after = rest.split(end, 1)[1]
+    README.write_text(before + "\n".join(body) + after)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,35 +94,41 @@ def main(argv: list[str] | None = None) -> int:
         + ",".join(bench_tracking.workload_slugs()),
     )
     parser.add_argument("--write-readme", action="store_true", help="record the tracking table")
+    parser.add_argument(
+        "--store-root",
+        type=Path,
+        help="keep the tracking stores here; a tmpfs such as /dev/shm takes the disk's "
+        "fsync latency out (the README's in-memory table)",
+    )
     parser.add_argument("--json", type=Path, help="also write all rows to this file")
     args = parser.parse_args(argv)
 
     rows: list[dict] = []
-    versions: dict[str, str] = {}
-    load: dict[str, float] = {}
+    tracking: dict = {}
     if args.only in (None, "tracking"):
         plan = bench_tracking.Plan.quick() if args.quick else bench_tracking.Plan()
         print("== tracking workloads ==", flush=True)
         trackers = tuple(args.trackers.split(","))
         only = tuple(args.workloads.split(",")) if args.workloads else None
-        tracking = bench_tracking.run_tracking(trackers, plan, only=only)
-        versions, load = tracking["versions"], tracking["load_average"]
+        tracking = bench_tracking.run_tracking(
+            trackers, plan, only=only, store_root=args.store_root
+        )
         rows += tracking["rows"]
         if args.write_readme and not args.quick and len(trackers) == 2 and only is None:
-            write_readme(tracking["rows"], versions, tracking["load_average"])
+            write_readme(tracking, README_BLOCKS["memory" if args.store_root else "disk"])
     for name, script in OTHER_SCRIPTS.items():
         if args.only in (None, name) and (HERE / script).exists():
             rows += run_other(HERE / script, args.quick)
 
     print()
-    if versions:
-        print(f"Measured {machine_line(versions, load)}")
+    if tracking:
+        load, where = tracking["load_average"], tracking["store_root"]
+        print(f"Measured {machine_line(tracking['versions'], load, where)}")
     print(text_table(rows))
     for line in notes_lines(rows):
         print(line)
     if args.json:
-        results = {"versions": versions, "load_average": load, "rows": rows}
-        args.json.write_text(json.dumps(results, indent=2))
+        args.json.write_text(json.dumps({**tracking, "rows": rows}, indent=2))
     return 0
 
 
