@@ -127,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     print(text_table(rows))
     for line in notes_lines(rows):
         print(line)
+    if args.quick:
+        print("--quick: tiny sizes check the harness; these ratios and verdicts mean nothing.")
     if args.json:
         args.json.write_text(json.dumps({**tracking, "rows": rows}, indent=2))
     return 0
