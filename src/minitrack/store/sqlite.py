@@ -752,15 +752,20 @@ class SqliteStore:
 
     @staticmethod
     def _insert_params(conn, run_id: str, items: list[tuple[str, str]]) -> None:
-        keys = [k for k, _ in items]
-        existing = dict(
-            conn.execute(
-                "SELECT key, value FROM params WHERE run_uuid = ? AND key IN "
-                "(SELECT value FROM json_each(?))",
-                (run_id, json.dumps(keys)),
+        # Insert first and look only at the keys that were already there: a new key (the
+        # common case) costs one statement. An error rolls the whole transaction back.
+        changed = []
+        for key, value in items:
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO params (run_uuid, key, value) VALUES (?, ?, ?)",
+                (run_id, key, value),
             )
-        )
-        changed = [(k, existing[k], v) for k, v in items if k in existing and existing[k] != v]
+            if cur.rowcount == 0:
+                (old,) = conn.execute(
+                    "SELECT value FROM params WHERE run_uuid = ? AND key = ?", (run_id, key)
+                ).fetchone()
+                if old != value:
+                    changed.append((key, old, value))
         if changed:
             detail = "; ".join(
                 f"key='{k}' was already logged with value='{old}', attempted new value '{new}'"
@@ -770,10 +775,6 @@ class SqliteStore:
                 f"Changing param values is not allowed. For run ID='{run_id}': {detail}. "
                 "Log the new value in a new run (or a nested run) instead."
             )
-        conn.executemany(
-            "INSERT INTO params (run_uuid, key, value) VALUES (?, ?, ?)",
-            [(run_id, k, v) for k, v in items if k not in existing],
-        )
 
     def set_tag(self, run_id: str, key: str, value: str) -> None:
         def work(conn):
