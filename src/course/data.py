@@ -183,10 +183,11 @@ def download_month(
         except _Retryable as exc:
             last_error = exc.__cause__ or exc
     else:
+        # Resuming happens between attempts; a download that gives up leaves nothing behind.
+        partial.unlink(missing_ok=True)
         raise DownloadError(
             f"Could not download {url} after {retries + 1} attempts (last error: {last_error}). "
-            "Check your connection and run again: the bytes received so far are kept in "
-            f"{partial} and the next attempt resumes from there. Offline? Use "
+            "Check your connection and run again, or pass more retries. Offline? Use "
             "source='synthetic'."
         )
 

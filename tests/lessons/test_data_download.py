@@ -126,15 +126,14 @@ def test_a_server_ignoring_range_makes_the_download_start_over(server, cache, mo
     assert len(server.requests) == 2
 
 
-def test_when_retries_run_out_no_file_gets_the_final_name(server, cache):
+def test_when_retries_run_out_no_partial_file_is_left_behind(server, cache):
     server.cut_first = 10
 
     with pytest.raises(data.DownloadError, match="after 3 attempts") as error:
         fetch(server, cache, retries=2)
 
-    assert not (cache / "green_tripdata_2021-01.parquet").exists()
-    assert "resumes" in str(error.value)  # tells the user the next run picks up from there
-    assert (cache / "green_tripdata_2021-01.parquet.part").exists()
+    assert "Check your connection" in str(error.value)
+    assert list(cache.iterdir()) == []
 
 
 def test_a_corrupt_file_fails_validation_and_is_not_kept(server, cache, month_file):
