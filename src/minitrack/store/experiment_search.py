@@ -12,6 +12,7 @@ import re
 
 from minitrack.entities import ViewType
 from minitrack.exceptions import MinitrackException
+from minitrack.search.sql import like_to_glob
 
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -152,20 +153,6 @@ def _compare(column: str, op: str, inner_tag: bool = False) -> str:
     return expr
 
 
-def _like_to_glob(pattern: str) -> str:
-    out = []
-    for ch in pattern:
-        if ch == "%":
-            out.append("*")
-        elif ch == "_":
-            out.append("?")
-        elif ch in "*?[":
-            out.append(f"[{ch}]")
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
 def build_experiment_search(
     view_type: int,
     filter_string: str | None,
@@ -180,7 +167,7 @@ def build_experiment_search(
         for clause in _clauses(_tokens(filter_string)):
             sql = _condition(clause, args)
             if " GLOB ?" in sql:  # LIKE is case-sensitive in MLflow: use GLOB
-                args[-1] = _like_to_glob(args[-1])
+                args[-1] = like_to_glob(args[-1])
             where.append(sql)
     order_sql = []
     for item in order_by or ["creation_time DESC", "experiment_id ASC"]:
