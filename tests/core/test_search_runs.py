@@ -130,6 +130,8 @@ def test_same_frame_shape_as_real_mlflow(tmp_path, monkeypatch):
 
     ours = fill(mlflow, f"sqlite:///{tmp_path / 'ours.db'}")
     monkeypatch.chdir(tmp_path)
+    # MLflow keeps set_tracking_uri in a module global: put it back after this test.
+    monkeypatch.setattr("mlflow.tracking._tracking_service.utils._tracking_uri", None)
     try:
         theirs = fill(mlflow_real, f"sqlite:///{tmp_path / 'theirs.db'}")
     finally:

@@ -45,6 +45,8 @@ def test_mlflow_store_holds_the_sweep_and_a_loadable_model(mlflow_run, monkeypat
     folder, _ = mlflow_run
     uri = runner.store_uri(folder)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)  # MLflow resolves runs:/ models through it
+    # ... unless an earlier test in this process called mlflow.set_tracking_uri: clear that.
+    monkeypatch.setattr("mlflow.tracking._tracking_service.utils._tracking_uri", None)
     client = mlflow.MlflowClient(tracking_uri=uri)
     experiment = client.get_experiment_by_name("nyc-taxi-experiment")
     sweep = client.search_runs([experiment.experiment_id], "tags.model = 'xgboost'")
