@@ -17,6 +17,17 @@ from minitrack.exceptions import MinitrackException
 
 _URI_HELP = "Tracking URI, e.g. sqlite:///mlflow.db (default: $MLFLOW_TRACKING_URI or that)."
 
+# The store every listing command reads; --backend-store-uri is the name `mlflow ui` uses.
+tracking_uri_option = click.option(
+    "--tracking-uri",
+    "--backend-store-uri",
+    "tracking_uri",
+    envvar="MLFLOW_TRACKING_URI",
+    default="sqlite:///mlflow.db",
+    show_default=True,
+    help=_URI_HELP,
+)
+
 
 def _client(tracking_uri: str):
     from minitrack.client import MlflowClient
@@ -73,15 +84,7 @@ def main() -> None:
 
 
 @main.command("experiments")
-@click.option(
-    "--tracking-uri",
-    "--backend-store-uri",
-    "tracking_uri",
-    envvar="MLFLOW_TRACKING_URI",
-    default="sqlite:///mlflow.db",
-    show_default=True,
-    help=_URI_HELP,
-)
+@tracking_uri_option
 @click.option("--all", "show_all", is_flag=True, help="Include deleted experiments.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def experiments_command(tracking_uri: str, show_all: bool, as_json: bool) -> None:
@@ -121,15 +124,7 @@ def experiments_command(tracking_uri: str, show_all: bool, as_json: bool) -> Non
 
 
 @main.command("runs")
-@click.option(
-    "--tracking-uri",
-    "--backend-store-uri",
-    "tracking_uri",
-    envvar="MLFLOW_TRACKING_URI",
-    default="sqlite:///mlflow.db",
-    show_default=True,
-    help=_URI_HELP,
-)
+@tracking_uri_option
 @click.option(
     "--experiment",
     "-e",
