@@ -236,24 +236,8 @@ class MlflowClient:
             else:
                 ts = validation.metric_timestamp(m.key, m.timestamp)
             metric_rows.append((m.key, value, ts, validation.metric_step(m.key, m.step)))
-        param_rows = []
-        for i, p in enumerate(params):
-            if not isinstance(p, Param):
-                raise MinitrackException(
-                    f"params[{i}] is a {type(p).__name__}; log_batch takes "
-                    "minitrack.entities.Param(key, value) objects."
-                )
-            validation.validate_key("Param", p.key, f"params[{i}].key")
-            param_rows.append((p.key, validation.param_value(p.key, p.value)))
-        tag_rows = []
-        for i, t in enumerate(tags):
-            if not isinstance(t, RunTag):
-                raise MinitrackException(
-                    f"tags[{i}] is a {type(t).__name__}; log_batch takes "
-                    "minitrack.entities.RunTag(key, value) objects."
-                )
-            validation.validate_key("Tag", t.key, f"tags[{i}].key")
-            tag_rows.append((t.key, validation.tag_value(t.key, t.value)))
+        param_rows = _key_value_rows(params, Param, "params", "Param", validation.param_value)
+        tag_rows = _key_value_rows(tags, RunTag, "tags", "Tag", validation.tag_value)
         self.store.log_batch(validation.run_id(run_id), metric_rows, param_rows, tag_rows)
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
@@ -337,3 +321,17 @@ class MlflowClient:
     # Deprecated MLflow 1.x spelling some course material still uses.
     def list_experiments(self, view_type: int = ViewType.ACTIVE_ONLY) -> list[Experiment]:
         return list(self.search_experiments(view_type=view_type, max_results=None))
+
+
+def _key_value_rows(items, entity, name: str, kind: str, check_value) -> list[tuple[str, str]]:
+    """Validated ``(key, value)`` rows of log_batch's params or tags, naming any bad entry."""
+    rows = []
+    for i, item in enumerate(items):
+        if not isinstance(item, entity):
+            raise MinitrackException(
+                f"{name}[{i}] is a {type(item).__name__}; log_batch takes "
+                f"minitrack.entities.{entity.__name__}(key, value) objects."
+            )
+        validation.validate_key(kind, item.key, f"{name}[{i}].key")
+        rows.append((item.key, check_value(item.key, item.value)))
+    return rows
