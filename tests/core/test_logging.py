@@ -54,6 +54,31 @@ def test_latest_value_is_the_one_with_the_highest_step_not_the_last_logged(clien
     assert client.get_run(rid).data.metrics["m"] == 2.0
 
 
+def _log_repeated_entries(client) -> list[tuple[float, int, int]]:
+    rid = client.create_run("0").info.run_id
+    for value in (1.0, 1.0, float("nan"), float("nan"), 2.0, -1.0):
+        client.log_metric(rid, "m", value, timestamp=5, step=0)
+    client.log_metric(rid, "m", 1.0, timestamp=6, step=0)  # a later timestamp is a new entry
+    return [(m.value, m.step, m.timestamp) for m in client.get_metric_history(rid, "m")]
+
+
+def test_an_entry_logged_twice_is_kept_once_in_the_history(client):
+    entries = _log_repeated_entries(client)
+    assert len(entries) == 5
+    assert [e[0] for e in entries if not math.isnan(e[0])] == [-1.0, 1.0, 2.0, 1.0]
+
+
+@pytest.mark.mlflow
+def test_repeated_entries_give_the_same_history_as_real_mlflow(tmp_path):
+    mlflow_real = pytest.importorskip("mlflow")
+    ours = _log_repeated_entries(mlflow.MlflowClient(f"sqlite:///{tmp_path / 'ours.db'}"))
+    theirs = _log_repeated_entries(
+        mlflow_real.MlflowClient(f"sqlite:///{tmp_path / 'theirs.db'}")
+    )
+    # NaN != NaN: compare the entries as text.
+    assert [repr(e) for e in ours] == [repr(e) for e in theirs]
+
+
 def test_nan_and_infinity_are_stored_faithfully(client):
     rid = client.create_run("0").info.run_id
     client.log_metric(rid, "nan", float("nan"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sqlite3
 
 import pytest
@@ -99,6 +100,36 @@ def test_a_version_1_file_migrates_forward_keeping_its_runs(tmp_path):
         {"alpha": "0.5"},
         {"rmse": 6.5},
     )
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_a_version_3_file_keeps_its_metric_history_through_migration_4(tmp_path):
+    db = tmp_path / "v3.db"
+    with sqlite3.connect(db) as conn:
+        for migration in MIGRATIONS[:3]:
+            conn.executescript(migration)
+        conn.execute("PRAGMA user_version = 3")
+        conn.execute("INSERT INTO experiments VALUES (0, 'Default', '/a/0', 'active', 1, 1)")
+        conn.execute(
+            "INSERT INTO runs VALUES ('r1', 'old', 0, 'u', 'FINISHED', 1, 2, 'active', "
+            "'/a/0/r1/artifacts', NULL)"
+        )
+        conn.execute("INSERT INTO params VALUES ('r1', 'alpha', '0.5')")
+        # Version 3 kept an entry logged twice twice, and NaN as NULL.
+        conn.executemany(
+            "INSERT INTO metrics VALUES ('r1', 'loss', ?, ?, ?, ?)",
+            [(0.9, 10, 0, 0), (0.9, 10, 0, 0), (None, 20, 1, 1), (0.4, 30, 2, 0)],
+        )
+        conn.execute("INSERT INTO latest_metrics VALUES ('r1', 'loss', 0.4, 30, 2, 0)")
+    client = _open(db)
+    history = client.get_metric_history("r1", "loss")
+    assert [(m.step, m.timestamp) for m in history] == [(0, 10), (1, 20), (2, 30)]
+    assert history[0].value == 0.9 and math.isnan(history[1].value) and history[2].value == 0.4
+    assert client.get_run("r1").data.params == {"alpha": "0.5"}
+    client.log_metric("r1", "loss", 0.3, timestamp=40, step=3)
+    assert client.get_run("r1").data.metrics == {"loss": 0.3}
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -1,8 +1,10 @@
-"""Searches that filter and sort on the same metric or param stay fast on large stores.
+"""Searches that filter and sort on the same metric or tag stay fast on large stores.
 
 When a filter keeps only runs that have a value for the key the search sorts on, SQLite
 can read the matches in order from the (key, value) index and stop after ``max_results``
 rows, instead of sorting every match. The results must be the ones a full sort gives.
+Params have no such index (it would cost every log_param a second page write): a param
+search probes each run's params by primary key, about 6 ms at 10k runs and 75 ms at 100k.
 
 The 10,000-run store runs in CI (it takes about two seconds to fill); the 100,000-run
 store runs only with ``MINITRACK_LARGE_TESTS=1``.
@@ -142,7 +144,6 @@ def test_param_filtered_and_sorted_on_gives_the_full_sort_order(sweep):
     [
         ("metrics.rmse < 6", ["metrics.rmse"]),
         ("metrics.rmse >= 6", ["metrics.rmse DESC"]),
-        ("params.alpha LIKE '0.%'", ["params.alpha DESC"]),
         ("tags.model = 'xgboost'", ["tags.model", "start_time"]),
     ],
 )
@@ -151,6 +152,14 @@ def test_search_sorted_on_its_filtered_key_reads_the_index_in_order(sweep, filte
     # Only ties on the value are sorted (the "right part"), never the whole match set.
     assert "USE TEMP B-TREE FOR ORDER BY" not in plan, plan
     assert "_key_value" in plan[0], plan
+
+
+def test_a_param_filter_looks_each_run_up_by_primary_key(sweep):
+    # Params have no (key, value) index, so that log_param writes one page, not two
+    # (schema migration 4): a param filter probes each run's params by primary key.
+    plan = sweep.plan("params.alpha LIKE '0.%'", ["params.alpha DESC"])
+    assert any("USING PRIMARY KEY (run_uuid=? AND key=?)" in step for step in plan), plan
+    assert not any(step.startswith("SCAN") for step in plan), plan
 
 
 def test_first_page_costs_a_fraction_of_sorting_every_match(sweep):

@@ -122,6 +122,32 @@ MIGRATIONS: list[str] = [
     DROP INDEX IF EXISTS idx_latest_metrics_key_value;
     CREATE INDEX idx_latest_metrics_key_value ON latest_metrics (key, value, is_nan);
     """,
+    # 3 -> 4: cheaper commits. Every log_metric and log_param is its own transaction, and
+    # SQLite writes each page it touches to the write-ahead log, so each table or index a
+    # call touches costs a page write (about 8 us on disk).
+    # - The metric history becomes a WITHOUT ROWID table clustered on its natural key,
+    #   instead of a table plus an index on nearly the same columns. Like MLflow's primary
+    #   key, it keeps one copy of an entry logged twice with the same step, timestamp and
+    #   value, and stores NaN as value 0 with is_nan = 1.
+    # - The (key, value) index on params goes: a search filters params run by run through
+    #   the primary key, which stays fast at 100k runs; only "order by a param" over a
+    #   filter on that param could read the index in order, and that is rare.
+    """
+    CREATE TABLE metrics_v4 (
+        run_uuid  TEXT NOT NULL REFERENCES runs(run_uuid),
+        key       TEXT NOT NULL,
+        value     REAL NOT NULL,
+        timestamp INTEGER NOT NULL,
+        step      INTEGER NOT NULL DEFAULT 0,
+        is_nan    INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (run_uuid, key, step, timestamp, value, is_nan)
+    ) WITHOUT ROWID;
+    INSERT OR IGNORE INTO metrics_v4 (run_uuid, key, value, timestamp, step, is_nan)
+        SELECT run_uuid, key, COALESCE(value, 0), timestamp, step, is_nan FROM metrics;
+    DROP TABLE metrics;
+    ALTER TABLE metrics_v4 RENAME TO metrics;
+    DROP INDEX IF EXISTS idx_params_key_value;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -716,9 +716,10 @@ class SqliteStore:
 
     # -- logging --------------------------------------------------------------------------
 
+    # An entry logged twice (same step, timestamp and value) is kept once, as in MLflow.
     _INSERT_METRIC = (
-        "INSERT INTO metrics (run_uuid, key, value, timestamp, step, is_nan) "
-        "VALUES (?, ?, ?, ?, ?, ?)"
+        "INSERT OR IGNORE INTO metrics (run_uuid, key, value, timestamp, step, is_nan) "
+        "VALUES (?, ?, COALESCE(?, 0), ?, ?, ?)"  # NaN arrives as NULL; stored as 0, is_nan
     )
     # Keep the entry with the highest (step, timestamp, value): MLflow's "latest".
     _UPSERT_LATEST = (
@@ -845,7 +846,7 @@ class SqliteStore:
                 Metric(key, _metric_value(v, n), ts, st, run_id)
                 for v, ts, st, n in conn.execute(
                     "SELECT value, timestamp, step, is_nan FROM metrics "
-                    "WHERE run_uuid = ? AND key = ? ORDER BY step, timestamp, rowid",
+                    "WHERE run_uuid = ? AND key = ? ORDER BY step, timestamp, value, is_nan",
                     (run_id, key),
                 )
             ]
