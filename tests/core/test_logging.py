@@ -72,9 +72,7 @@ def test_an_entry_logged_twice_is_kept_once_in_the_history(client):
 def test_repeated_entries_give_the_same_history_as_real_mlflow(tmp_path):
     mlflow_real = pytest.importorskip("mlflow")
     ours = _log_repeated_entries(mlflow.MlflowClient(f"sqlite:///{tmp_path / 'ours.db'}"))
-    theirs = _log_repeated_entries(
-        mlflow_real.MlflowClient(f"sqlite:///{tmp_path / 'theirs.db'}")
-    )
+    theirs = _log_repeated_entries(mlflow_real.MlflowClient(f"sqlite:///{tmp_path / 'theirs.db'}"))
     # NaN != NaN: compare the entries as text.
     assert [repr(e) for e in ours] == [repr(e) for e in theirs]
 
