@@ -64,7 +64,8 @@ def validate_key(kind: str, key, path: str = "key") -> str:
         raise _invalid(path, str(key), f"{kind} keys must be strings, got {type(key).__name__}.")
     if not _NAME_RE.match(key):
         raise _invalid(path, key, f"Invalid {kind} key. {_ALLOWED_CHARS}")
-    norm = posixpath.normpath(key)
+    # Without '/' or '.', normpath cannot change a key: most keys skip it.
+    norm = posixpath.normpath(key) if "/" in key or "." in key else key
     if norm != key or norm == "." or norm.startswith("..") or norm.startswith("/"):
         raise _invalid(
             path,
@@ -112,6 +113,8 @@ def tag_value(key: str, value) -> str:
 
 def metric_value(key: str, value) -> float:
     """A number (int, float, numpy scalar; NaN and +/-inf allowed); bool, str, None rejected."""
+    if type(value) is float:  # the common case, without the checks against numbers' ABCs
+        return value
     if value is None:
         raise MinitrackException(
             f"Missing value for metric '{key}': pass a number (int or float), not None."
@@ -132,6 +135,8 @@ def metric_value(key: str, value) -> float:
 
 
 def _int64(kind: str, key: str, value) -> int:
+    if type(value) is int and -_INT64_MAX - 1 <= value <= _INT64_MAX:  # the common case
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         if isinstance(value, float) and not math.isfinite(value):
             why = f"{kind} of metric '{key}' must be a whole number, not {value}."

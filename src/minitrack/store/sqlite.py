@@ -47,6 +47,20 @@ USER_TAG = "mlflow.user"
 
 BUSY_TIMEOUT_S = 30.0
 _LOCK_RETRIES = 20
+
+
+class _Process:
+    """This process's id, kept current across fork without a getpid call per query."""
+
+    pid = os.getpid()
+
+    @classmethod
+    def forked(cls) -> None:
+        cls.pid = os.getpid()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
+    os.register_at_fork(after_in_child=_Process.forked)
 _CREATE_RE = re.compile(r"\bCREATE\s+(TABLE|INDEX|UNIQUE\s+INDEX)\s+(?!IF\s+NOT\s+EXISTS)", re.I)
 
 
@@ -96,14 +110,14 @@ class SqliteStore:
     # -- connection and transactions -------------------------------------------------------
 
     def _connection(self) -> sqlite3.Connection:
-        if self._conn is not None and self._pid == os.getpid():
+        if self._conn is not None and self._pid == _Process.pid:
             return self._conn
         if self._conn is not None:
             # Inherited through fork: never use (or close) the parent's connection here.
             self._abandoned.append(self._conn)
             self._lock = threading.RLock()
         self._conn = self._open()
-        self._pid = os.getpid()
+        self._pid = _Process.pid
         return self._conn
 
     def _open(self) -> sqlite3.Connection:
@@ -274,7 +288,7 @@ class SqliteStore:
 
     def close(self) -> None:
         with self._lock:
-            if self._conn is not None and self._pid == os.getpid():
+            if self._conn is not None and self._pid == _Process.pid:
                 self._conn.close()
             self._conn = None
 
