@@ -100,6 +100,22 @@ def parameters_for(notebook: Path, tracker: str, tracking_uri: str, fast: bool) 
     return {name: value for name, value in wanted.items() if name in declared}
 
 
+def _kernel_config():
+    """Encrypt the kernel's local TCP traffic when its kernelspec supports it.
+
+    ipykernel 7 declares CurveZMQ support in the kernelspec ``python -m ipykernel install``
+    writes, and warns on every start when the manager does not provision keys ("Kernel is
+    running over TCP without encryption"). "auto" provisions them only for such kernels.
+    """
+    from jupyter_client import KernelManager
+    from traitlets.config import Config
+
+    config = Config()
+    if KernelManager.class_traits().get("transport_encryption"):  # jupyter_client >= 8.10
+        config.KernelManager.transport_encryption = "auto"
+    return config
+
+
 def run_lesson(
     notebook: Path,
     output_dir: Path,
@@ -128,6 +144,7 @@ def run_lesson(
             cwd=str(output_dir),
             progress_bar=progress,
             execution_timeout=timeout,
+            config=_kernel_config(),
         )
     except papermill.PapermillExecutionError as exc:
         status = "failed"

@@ -26,6 +26,8 @@ def course_kernel(tmp_path_factory):
         "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": "Python (exp-tracking)",
         "language": "python",
+        # What `python -m ipykernel install` writes for ipykernel 7, as setup does.
+        "metadata": {"debugger": True, "supported_encryption": ["curve"]},
     }
     (spec_dir / "kernel.json").write_text(json.dumps(spec))
     with pytest.MonkeyPatch.context() as env:

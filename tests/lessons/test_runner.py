@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import nbformat
 import pytest
 from click.testing import CliRunner
@@ -82,6 +86,23 @@ def test_cli_runs_every_lesson_and_exits_nonzero_when_one_fails(
     executed = nbformat.read(output / "01-broken.ipynb", as_version=4)
     (printing,) = [c for c in executed.cells if c.source == "print('about to fail')"]
     assert printing.outputs[0]["text"] == "about to fail\n"
+
+
+@pytest.mark.slow
+def test_the_terminal_shows_no_kernel_transport_warning(course_kernel, two_lessons, tmp_path):
+    # The kernel writes its warnings straight to the terminal, so run the real command.
+    course = Path(sys.executable).with_name("course")
+    done = subprocess.run(
+        [str(course), "lessons", "--fast", "--only", "00", "--lessons-dir", str(two_lessons)]
+        + ["--output", str(tmp_path / "build")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "The lesson passed." in done.stdout
+    assert "WARNING" not in done.stderr, done.stderr
 
 
 def test_summary_table_lists_lesson_status_time_runs_and_output(tmp_path):
