@@ -111,7 +111,7 @@ def _kernel_config():
     from traitlets.config import Config
 
     config = Config()
-    if KernelManager.class_traits().get("transport_encryption"):  # jupyter_client >= 8.10
+    if KernelManager.class_traits().get("transport_encryption"):  # recent jupyter_client only
         config.KernelManager.transport_encryption = "auto"
     return config
 
