@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -174,19 +175,35 @@ def test_unwritable_store_fails_and_says_where_to_put_it(doctor, tmp_path):
     assert blocker.read_text() == "a file where the store's folder should be"
 
 
-@pytest.mark.skipif(
-    not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root can write a read-only folder"
-)
-def test_read_only_store_folder_fails(doctor, tmp_path):
+@pytest.fixture
+def read_only_folder(tmp_path):
+    """A folder this process cannot write to, even as root (CI runs as root).
+
+    Permissions do not stop root, so there the folder is made immutable with
+    `chattr +i`, which needs a file system and a container that allow it.
+    """
     folder = tmp_path / "read-only"
     folder.mkdir()
-    folder.chmod(0o500)
-    try:
-        result = doctor("--store", str(folder / "mlflow.db"))
-    finally:
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        folder.chmod(0o500)
+        yield folder
         folder.chmod(0o700)
+        return
+    chattr = shutil.which("chattr")
+    if chattr is None or subprocess.run([chattr, "+i", str(folder)]).returncode != 0:
+        pytest.skip("running as root and `chattr +i` is not permitted here")
+    try:
+        yield folder
+    finally:
+        subprocess.run([chattr, "-i", str(folder)], check=True)
+
+
+def test_read_only_store_folder_fails(doctor, read_only_folder):
+    result = doctor("--store", str(read_only_folder / "mlflow.db"))
     assert result.exit_code == 1
-    assert f"cannot write a SQLite store in {folder}" in result.output
+    assert status_of(result.output, "store") == "FAIL"
+    assert f"cannot write a SQLite store in {read_only_folder}" in result.output
+    assert list(read_only_folder.iterdir()) == []
 
 
 def test_store_that_is_not_sqlite_fails_and_is_left_alone(doctor, tmp_path):
