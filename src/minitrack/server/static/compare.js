@@ -76,6 +76,9 @@
 
   // Parallel coordinates drawn as SVG lines (one per run) rather than plotly's
   // WebGL "parcoords": it works without WebGL and without 'unsafe-eval' in the CSP.
+  // Axes sit at x = 0, 1, ...; each axis maps its values to y in [0, 1].
+  const PC_X_PAD = 0.3;
+  const PC_Y_RANGE = [-0.12, 1.12];
   function parallelCoordinates(holder, runs, cols) {
     if (!MT.plotlyReady(holder)) return;
     const usable = cols.filter((c) => c.complete);
@@ -128,12 +131,190 @@
     const layout = MT.plotLayout({
       height: 380,
       margin: { l: 60, r: 60, t: 40, b: 60 },
-      xaxis: { tickvals: axes.map((_, j) => j), ticktext: axes.map((a) => a.col.id), showgrid: false, zeroline: false, range: [-0.3, axes.length - 0.7] },
-      yaxis: { visible: false, range: [-0.12, 1.12] },
+      // Fixed ranges: zooming would break the brushes' pixel <-> value mapping.
+      xaxis: { tickvals: axes.map((_, j) => j), ticktext: axes.map((a) => a.col.id), showgrid: false, zeroline: false, range: [-PC_X_PAD, axes.length - 1 + PC_X_PAD], fixedrange: true },
+      yaxis: { visible: false, range: PC_Y_RANGE, fixedrange: true },
       annotations,
       shapes,
     });
-    window.Plotly.react(holder, traces, layout, MT.plotConfig);
+    const summary = selectionSummary(runs, colorCol);
+    holder.after(summary.node);
+    window.Plotly.react(holder, traces, layout, MT.plotConfig).then(() => {
+      const brush = brushAxes(holder, runs, axes, summary.update);
+      summary.onReset(brush.reset);
+    });
+  }
+
+  // ---- brushing the parallel coordinates ------------------------------------
+  // As in plotly's parcoords: press and drag along a numeric axis to select a
+  // range; several brushed axes combine with AND; runs outside are dimmed.
+  // Drag a band to move it; click the axis outside the band, double-click the
+  // band or press its "×" to clear it. Brushes are kept in axis units (0 =
+  // bottom, 1 = top), so they survive plotly redrawing at another size.
+  const SVG_NS = "http://www.w3.org/2000/svg";
+  function svgEl(tag, attrs, text) {
+    const node = document.createElementNS(SVG_NS, tag);
+    for (const [name, value] of Object.entries(attrs || {})) node.setAttribute(name, String(value));
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+  const clamp01 = (u) => Math.max(0, Math.min(1, u));
+  const CLICK_PX = 3; // a press that moves less than this is a click, not a drag
+
+  // Whether run i lies inside every brush (a missing value never does).
+  function insideBrushes(brushes, axes, i) {
+    for (const [j, b] of brushes) {
+      const v = axes[j].col.values[i];
+      if (v === null || v === undefined) return false;
+      const u = axes[j].scale(v);
+      if (u < b.lo || u > b.hi) return false;
+    }
+    return true;
+  }
+
+  // Adds the brush layer over a drawn chart; onChange(selected, brushed) gets
+  // a boolean per run and whether any axis is brushed. Returns {reset}.
+  function brushAxes(holder, runs, axes, onChange) {
+    const brushes = new Map(); // axis index -> {lo, hi}
+    const overlay = svgEl("svg", { class: "pc-brushes" });
+    holder.append(overlay);
+
+    // Plot-area pixels (from plotly's computed layout) <-> chart units.
+    function geometry() {
+      const size = holder._fullLayout._size;
+      const [y0, y1] = PC_Y_RANGE;
+      return {
+        x: (j) => size.l + ((j + PC_X_PAD) / (axes.length - 1 + 2 * PC_X_PAD)) * size.w,
+        y: (u) => size.t + (1 - (u - y0) / (y1 - y0)) * size.h,
+        unit: (py) => y0 + (1 - (py - size.t) / size.h) * (y1 - y0),
+      };
+    }
+    const pointerY = (e) => e.clientY - overlay.getBoundingClientRect().top;
+
+    const parts = axes.map((a, j) => {
+      const group = svgEl("g", { class: a.col.numeric ? "pc-axis" : "pc-axis pc-off", "data-axis": a.col.id });
+      const hit = svgEl("rect", { class: "pc-hit" });
+      hit.append(svgEl("title", {}, a.col.numeric
+        ? `${a.col.id}: drag along the axis to select a range; click outside the band to clear it`
+        : `${a.col.id} is categorical: it cannot be brushed`));
+      group.append(hit);
+      const part = { group, hit };
+      if (a.col.numeric) {
+        part.band = svgEl("rect", { class: "pc-band" });
+        part.band.addEventListener("dblclick", () => clear(j));
+        part.close = svgEl("text", { class: "pc-clear", "data-axis": a.col.id }, "\u00d7");
+        part.close.append(svgEl("title", {}, `Clear the selection on ${a.col.id}`));
+        part.close.addEventListener("pointerdown", (e) => { e.stopPropagation(); clear(j); });
+        group.append(part.band, part.close);
+        dragAlong(group, j);
+      }
+      return part;
+    });
+    overlay.append(...parts.map((p) => p.group));
+
+    // One press-drag-release on axis j: draws a new band, or moves the band
+    // pressed inside; a press without a drag outside the band clears it.
+    function dragAlong(group, j) {
+      let drag = null;
+      group.addEventListener("pointerdown", (e) => {
+        if (e.button !== 0) return;
+        e.preventDefault();
+        group.setPointerCapture(e.pointerId);
+        const at = clamp01(geometry().unit(pointerY(e)));
+        const b = brushes.get(j);
+        drag = { py: pointerY(e), at, moved: false, band: b && at >= b.lo && at <= b.hi ? { ...b } : null };
+      });
+      group.addEventListener("pointermove", (e) => {
+        if (!drag || (!drag.moved && Math.abs(pointerY(e) - drag.py) < CLICK_PX)) return;
+        drag.moved = true;
+        const at = clamp01(geometry().unit(pointerY(e)));
+        if (drag.band) {
+          const width = drag.band.hi - drag.band.lo;
+          const lo = Math.max(0, Math.min(1 - width, drag.band.lo + at - drag.at));
+          brushes.set(j, { lo, hi: lo + width });
+        } else {
+          brushes.set(j, { lo: Math.min(drag.at, at), hi: Math.max(drag.at, at) });
+        }
+        changed();
+      });
+      const end = () => {
+        if (drag && !drag.moved && !drag.band) clear(j);
+        drag = null;
+      };
+      group.addEventListener("pointerup", end);
+      group.addEventListener("pointercancel", end);
+    }
+
+    function clear(j) {
+      if (brushes.delete(j)) changed();
+    }
+
+    // Place the strips and bands over the axes as plotly drew them.
+    function place() {
+      const g = geometry();
+      overlay.setAttribute("width", holder._fullLayout.width);
+      overlay.setAttribute("height", holder._fullLayout.height);
+      parts.forEach((p, j) => {
+        const top = g.y(1);
+        for (const [k, v] of Object.entries({ x: g.x(j) - 12, y: top, width: 24, height: g.y(0) - top })) p.hit.setAttribute(k, v);
+        if (!p.band) return;
+        const b = brushes.get(j);
+        p.band.setAttribute("display", b ? "inline" : "none");
+        p.close.setAttribute("display", b ? "inline" : "none");
+        if (!b) return;
+        const y = g.y(b.hi);
+        for (const [k, v] of Object.entries({ x: g.x(j) - 8, y, width: 16, height: Math.max(2, g.y(b.lo) - y) })) p.band.setAttribute(k, v);
+        p.close.setAttribute("x", g.x(j) + 10);
+        p.close.setAttribute("y", y + 4);
+      });
+    }
+
+    // Mark each run's line: data-selected="true"/"false" (the CSS dims "false").
+    function mark() {
+      const selected = runs.map((_, i) => insideBrushes(brushes, axes, i));
+      // Plotly draws one .trace per run, in order; the colour-bar trace comes last.
+      holder.querySelectorAll(".scatterlayer .trace").forEach((node, i) => {
+        if (i >= runs.length) return;
+        node.setAttribute("data-run-name", label(runs[i]));
+        node.setAttribute("data-selected", String(selected[i]));
+      });
+      return selected;
+    }
+
+    function changed() {
+      place();
+      onChange(mark(), brushes.size > 0);
+    }
+
+    holder.on("plotly_afterplot", () => { place(); mark(); });
+    changed();
+    return { reset: () => { brushes.clear(); changed(); } };
+  }
+
+  // "3 of 12 runs in the selection", the selected runs' names (with the
+  // colour metric's value) and a button that clears every brush.
+  function selectionSummary(runs, colorCol) {
+    const text = MT.el("span", { id: "parcoords-count" });
+    const reset = MT.el("button", { type: "button", id: "parcoords-reset", class: "secondary", disabled: true, text: "Reset selection" });
+    const list = MT.el("ul", { id: "parcoords-selected", class: "run-list" });
+    const node = MT.el("div", { class: "pc-selection", "aria-live": "polite" }, MT.el("p", {}, text, " ", reset), list);
+    return {
+      node,
+      onReset: (fn) => reset.addEventListener("click", fn),
+      update(selected, brushed) {
+        const n = selected.filter(Boolean).length;
+        text.textContent = `${n} of ${runs.length} runs in the selection` +
+          (brushed ? ":" : ". Drag along an axis to select a range.");
+        reset.disabled = !brushed;
+        MT.clear(list);
+        if (!brushed) return;
+        runs.forEach((r, i) => {
+          if (!selected[i]) return;
+          const value = colorCol ? ` (${colorCol.key} ${MT.formatValue(colorCol.values[i])})` : "";
+          list.append(MT.el("li", {}, MT.el("a", { href: `/runs/${encodeURIComponent(r.run_id)}`, text: label(r) }), value));
+        });
+      },
+    };
   }
 
   function scatter(holder, runs, cols, x, y) {
