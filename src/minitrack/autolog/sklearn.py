@@ -7,8 +7,10 @@ and `training_score`), the model, plus minitrack's `training_time_s` and
 `model_size_bytes`. `GridSearchCV`/`RandomizedSearchCV` also log `best_<param>` params,
 `best_cv_score`, the best estimator, and the `max_tuning_runs` best candidates as child runs.
 
-Post-training metrics (sklearn metric functions called later on other data) are not
-logged.
+Post-training metrics (`log_post_training_metrics=True`, the default): after the fit,
+`sklearn.metrics` functions called on the model's predictions, and `model.score(X, y)`,
+log to the run the model was fitted in, under MLflow's names such as
+`mean_squared_error_X_test` and `LinearRegression_score_X_test` (see `post_training`).
 """
 
 from __future__ import annotations
@@ -17,11 +19,20 @@ import sys
 import time
 from typing import Any
 
-from minitrack.autolog import patching
+from minitrack.autolog import patching, post_training
 from minitrack.autolog.session import AUTOLOGGING_TAG, AutologRun, autolog_run
 from minitrack.exceptions import MinitrackException
 
 FLAVOR = "sklearn"
+# Data preparation, not models: MLflow starts no run for their fit outside a Pipeline
+# (log_loss fitting a LabelBinarizer must not log a run either).
+NOT_AUTOLOGGED_MODULES = (
+    "sklearn.preprocessing",
+    "sklearn.impute",
+    "sklearn.feature_extraction",
+    "sklearn.feature_selection",
+)
+NOT_AUTOLOGGED_CLASSES = ("sklearn.compose._column_transformer.ColumnTransformer",)
 
 
 def enable(**settings: Any) -> None:
@@ -30,6 +41,7 @@ def enable(**settings: Any) -> None:
         patching.set_config(FLAVOR, None)
         patching.on_import("sklearn", None)
         patching.unpatch_all(FLAVOR)
+        post_training.disable()
         return
     try:
         import sklearn.base
@@ -41,6 +53,10 @@ def enable(**settings: Any) -> None:
         ) from error
     del sklearn
     patching.set_config(FLAVOR, settings)
+    if settings.get("log_post_training_metrics", True):
+        post_training.enable(settings)
+    else:
+        post_training.disable()
     for name, module in list(sys.modules.items()):
         if name.startswith("sklearn.") and module is not None:
             _patch_module(module)
@@ -48,15 +64,26 @@ def enable(**settings: Any) -> None:
 
 
 def _patch_module(module: Any) -> None:
-    """Patch `fit` on every scikit-learn class (and base class) the module defines."""
+    """Patch `fit` on every scikit-learn class (and base class) the module defines, and
+    what post-training metrics need (prediction methods, score, sklearn.metrics)."""
     from sklearn.base import BaseEstimator
 
     for value in list(vars(module).values()):
         if not (isinstance(value, type) and issubclass(value, BaseEstimator)):
             continue
         for cls in value.__mro__:
-            if "fit" in cls.__dict__ and cls.__module__.startswith("sklearn."):
+            if "fit" in cls.__dict__ and _is_autologged(cls):
                 patching.patch(FLAVOR, cls, "fit", _fit)
+    post_training.patch_module(module)
+
+
+def _is_autologged(cls: type) -> bool:
+    module = cls.__module__
+    return (
+        module.startswith("sklearn.")
+        and not module.startswith(NOT_AUTOLOGGED_MODULES)
+        and f"{module}.{cls.__name__}" not in NOT_AUTOLOGGED_CLASSES
+    )
 
 
 def _fit(original: Any, self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -91,6 +118,8 @@ def _fit(original: Any, self: Any, *args: Any, **kwargs: Any) -> Any:
                     _log_model(run, self.best_estimator_, X, "best_estimator")
         with run.guard("metrics"):
             run.log_metrics(metrics)
+        if settings.get("log_post_training_metrics", True):
+            post_training.remember_model(self, run.run_id)
         return fitted
 
 
