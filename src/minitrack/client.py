@@ -31,6 +31,9 @@ from minitrack.uris import get_tracking_uri
 SEARCH_MAX_RESULTS_DEFAULT = 1000
 
 
+_FILE_CHECK_INTERVAL_S = 0.25
+
+
 def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
@@ -63,6 +66,7 @@ class MlflowClient:
     def __init__(self, tracking_uri: str | None = None, registry_uri: str | None = None) -> None:
         self._tracking_uri = os.fspath(tracking_uri) if tracking_uri else get_tracking_uri()
         self._store = get_store(self._tracking_uri)
+        self._next_file_check = 0.0
 
     @property
     def tracking_uri(self) -> str:
@@ -78,6 +82,18 @@ class MlflowClient:
         if not self._store.file_exists():  # same file (absolute path), opened afresh
             self._store = get_store(f"sqlite:///{self._store.db_path}")
         return self._store
+
+    def _logging_store(self):
+        """``store`` for the per-value calls, checking the file at most every 0.25 s.
+
+        The check is a stat, a tenth of a ``log_metric``; a training loop makes thousands of
+        calls, and a deleted file is still noticed within a quarter of a second.
+        """
+        now = time.monotonic()
+        if now < self._next_file_check:
+            return self._store
+        self._next_file_check = now + _FILE_CHECK_INTERVAL_S
+        return self.store
 
     # -- experiments ----------------------------------------------------------------------
 
@@ -180,7 +196,7 @@ class MlflowClient:
     def log_param(self, run_id: str, key: str, value, synchronous: bool | None = None):
         validation.validate_key("Param", key)
         text = validation.param_value(key, value)
-        self.store.log_param(validation.run_id(run_id), key, text)
+        self._logging_store().log_param(validation.run_id(run_id), key, text)
         return value
 
     def log_metric(
@@ -197,11 +213,12 @@ class MlflowClient:
         number = validation.metric_value(key, value)
         ts = _now_ms() if timestamp is None else validation.metric_timestamp(key, timestamp)
         st = 0 if step is None else validation.metric_step(key, step)
-        self.store.log_metric(validation.run_id(run_id), key, number, ts, st)
+        self._logging_store().log_metric(validation.run_id(run_id), key, number, ts, st)
 
     def set_tag(self, run_id: str, key: str, value, synchronous: bool | None = None) -> None:
         validation.validate_key("Tag", key)
-        self.store.set_tag(validation.run_id(run_id), key, validation.tag_value(key, value))
+        store = self._logging_store()
+        store.set_tag(validation.run_id(run_id), key, validation.tag_value(key, value))
 
     def delete_tag(self, run_id: str, key: str) -> None:
         self.store.delete_tag(validation.run_id(run_id), key)
@@ -238,7 +255,8 @@ class MlflowClient:
             metric_rows.append((m.key, value, ts, validation.metric_step(m.key, m.step)))
         param_rows = _key_value_rows(params, Param, "params", "Param", validation.param_value)
         tag_rows = _key_value_rows(tags, RunTag, "tags", "Tag", validation.tag_value)
-        self.store.log_batch(validation.run_id(run_id), metric_rows, param_rows, tag_rows)
+        store = self._logging_store()
+        store.log_batch(validation.run_id(run_id), metric_rows, param_rows, tag_rows)
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         return self.store.get_metric_history(run_id, key)

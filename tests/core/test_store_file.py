@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
+import time
 
 import pytest
 
@@ -156,6 +157,20 @@ def test_forked_children_get_their_own_connection(tmp_path):
 def _log_from_child(db, run_id, i):
     # The parent's cached store is inherited through fork; it must reconnect, not share.
     mlflow.MlflowClient(f"sqlite:///{db}").log_param(run_id, f"child{i}", i)
+
+
+def test_logging_into_a_deleted_file_fails_within_a_quarter_second(tmp_path):
+    # Per-value calls check that the file still exists at most every 0.25 s (a stat per
+    # call would be a tenth of a log_metric); then they see the fresh, empty store.
+    client = _open(tmp_path / "gone.db")
+    run_id = client.create_run("0").info.run_id
+    client.log_metric(run_id, "m", 1.0)
+    for name in ("gone.db", "gone.db-wal", "gone.db-shm"):
+        (tmp_path / name).unlink(missing_ok=True)
+    time.sleep(0.3)
+    with pytest.raises(mlflow.MlflowException, match=f"Run with id={run_id} not found"):
+        client.log_metric(run_id, "m", 2.0)
+    assert (tmp_path / "gone.db").is_file()
 
 
 def test_deleting_the_database_file_starts_a_fresh_one(tmp_path, tracking_uri):
