@@ -94,19 +94,24 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def compare(browser, sweep):
-    """The compare page of all six trials, with the parallel coordinates drawn."""
+def open_compare(browser, sweep, **context_options):
+    """A fresh tab on the compare page of all six trials, once the chart is drawn."""
     server, ids = sweep
-    context = browser.new_context(viewport={"width": 1300, "height": 900})
+    context = browser.new_context(viewport={"width": 1300, "height": 900}, **context_options)
     page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.errors = []
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
     query = "&".join(f"run_id={ids[name]}" for name in TRIALS)
     page.goto(f"{server.url}/compare?{query}")
     page.wait_for_selector('#parcoords .pc-axis[data-axis="metrics.rmse"] .pc-hit')
+    return context, page
+
+
+@pytest.fixture
+def compare(browser, sweep):
+    context, page = open_compare(browser, sweep)
     yield page
-    assert errors == []
+    assert page.errors == []
     context.close()
 
 
@@ -212,3 +217,48 @@ def test_the_cross_clears_a_brush_and_categorical_axes_say_they_cannot_be_brushe
     page.mouse.up()
     assert selected(page) == sorted(TRIALS)
     assert optimizer.locator(".pc-band").count() == 0
+
+
+def test_the_band_follows_its_axis_when_the_chart_is_resized(compare):
+    page = compare
+    drag(page, "metrics.rmse", 4.5, 1.5)
+    page.set_viewport_size({"width": 800, "height": 900})
+    rmse_axis = page.locator("#parcoords .shapelayer path").last  # one line per axis
+    band = page.locator('#parcoords .pc-axis[data-axis="metrics.rmse"] .pc-band')
+
+    def centre(locator) -> float:
+        box = locator.bounding_box()
+        return box["x"] + box["width"] / 2
+
+    expect(band).to_be_visible()
+    page.wait_for_function(
+        "() => document.querySelector('#parcoords .main-svg').getAttribute('width') < 800"
+    )
+    assert abs(centre(band) - centre(rmse_axis)) < 1
+    assert selected(page) == ["trial-3", "trial-4", "trial-5"]
+
+
+def test_a_touch_drag_brushes_an_axis(browser, sweep):
+    context, page = open_compare(browser, sweep, has_touch=True)
+    try:
+        page.locator("#parcoords").scroll_into_view_if_needed()
+        scrolled = page.evaluate("window.scrollY")
+        (x, top), (_, bottom) = (axis_point(page, "metrics.rmse", v) for v in (4.5, 2.5))
+        # A finger pressed on the axis and dragged down, sent as real touch events.
+        touch = context.new_cdp_session(page)
+        steps = [top + (bottom - top) * k / 6 for k in range(7)]
+        touch.send(
+            "Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": top}]}
+        )
+        for y in steps[1:]:
+            touch.send(
+                "Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]}
+            )
+        touch.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        # The drag drew a brush instead of scrolling the page.
+        expect(page.locator("#parcoords-count")).to_have_text("2 of 6 runs in the selection:")
+        assert selected(page) == ["trial-3", "trial-4"]
+        assert page.evaluate("window.scrollY") == scrolled
+        assert page.errors == []
+    finally:
+        context.close()
