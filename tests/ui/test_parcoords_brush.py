@@ -198,13 +198,19 @@ def test_brushing_axes_dims_the_runs_outside_and_reset_restores_them(compare):
     expect(page.locator("#parcoords .pc-band:visible")).to_have_count(0)
 
 
-def test_the_cross_clears_a_brush_and_categorical_axes_say_they_cannot_be_brushed(compare):
+def test_the_cross_or_a_double_click_clears_a_brush_and_categorical_axes_say_they_cannot_be_brushed(
+    compare,
+):
     page = compare
     drag(page, "params.learning_rate", 0.12, 0.25)
     assert selected(page) == ["trial-2"]
     page.locator('#parcoords .pc-clear[data-axis="params.learning_rate"]').click()
     assert selected(page) == sorted(TRIALS)
     assert count_text(page).startswith("6 of 6")
+    # So does a double-click on the band.
+    drag(page, "params.learning_rate", 0.12, 0.25)
+    page.locator('#parcoords .pc-axis[data-axis="params.learning_rate"] .pc-band').dblclick()
+    assert selected(page) == sorted(TRIALS)
 
     optimizer = page.locator('#parcoords .pc-axis[data-axis="params.optimizer"]')
     assert "categorical" in optimizer.locator("title").text_content()

@@ -201,7 +201,6 @@
       const part = { group, hit };
       if (a.col.numeric) {
         part.band = svgEl("rect", { class: "pc-band" });
-        part.band.addEventListener("dblclick", () => clear(j));
         part.close = svgEl("text", { class: "pc-clear", "data-axis": a.col.id }, "\u00d7");
         part.close.append(svgEl("title", {}, `Clear the selection on ${a.col.id}`));
         part.close.addEventListener("pointerdown", (e) => { e.stopPropagation(); clear(j); });
@@ -243,6 +242,12 @@
       };
       group.addEventListener("pointerup", end);
       group.addEventListener("pointercancel", end);
+      // The pointer capture makes the group, not the band, the target of dblclick.
+      group.addEventListener("dblclick", (e) => {
+        const b = brushes.get(j);
+        const at = geometry().unit(pointerY(e));
+        if (b && at >= b.lo && at <= b.hi) clear(j);
+      });
     }
 
     function clear(j) {
