@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from sklearn import base, metrics
 from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -29,7 +30,7 @@ from .conftest import runs_in
 def post_training_metrics(run_id: str) -> dict[str, float]:
     """The run's metrics other than the ones logged by fit itself."""
     logged = minitrack.get_run(run_id).data.metrics
-    fit_metrics = {"training_time_s", "model_size_bytes"}
+    fit_metrics = {"training_time_s", "model_size_bytes", "best_cv_score"}
     return {
         key: value
         for key, value in logged.items()
@@ -113,6 +114,21 @@ def test_repeated_metrics_and_a_new_dataset_under_the_same_name_get_numbered(tra
         "mean_absolute_error_X_test-2": absolute,  # first call of this metric
     }
     assert earlier_test_set is not X_test
+
+
+def test_a_search_logs_to_its_parent_run(tracking, split):
+    X_train, y_train, X_test, y_test = split
+    minitrack.sklearn.autolog(log_models=False, max_tuning_runs=0)
+    search = GridSearchCV(Ridge(), {"alpha": [0.1, 1.0]}, cv=2).fit(X_train, y_train)
+
+    score = search.score(X_test, y_test)
+    mae = metrics.mean_absolute_error(y_test, search.predict(X_test))
+
+    (parent,) = runs_in(tracking.experiment_id)
+    assert post_training_metrics(parent.info.run_id) == {
+        "GridSearchCV_score_X_test": score,
+        "mean_absolute_error_X_test": mae,
+    }
 
 
 def test_dataset_name_comes_from_the_callers_variable(tracking, split):

@@ -20,6 +20,8 @@ The names are MLflow's (`_AutologgingMetricsManager` in mlflow/sklearn/__init__.
 - only numbers are logged (not booleans, not arrays such as a confusion matrix), and metric
   calls made inside `score`, another metric, or an autologged fit are not logged.
 
+Like MLflow it replaces the functions in the `sklearn.metrics` module: a function imported
+with `from sklearn.metrics import mean_squared_error` before `autolog()` stays unpatched.
 Scorers from `sklearn.metrics.get_scorer` log nothing, as in MLflow: MLflow patches the
 scorer copies `get_scorer` hands out while enabling, but scikit-learn returns a fresh deep
 copy on every call, so the scorers users get are never patched.
@@ -28,6 +30,8 @@ Memory: the big objects (models, predictions, datasets) are never kept alive. Th
 remembered by identity with a weak reference that drops the entry when the object is
 collected (objects that refuse weak references, such as lists, are not tracked). What
 stays per run is only its names so far, so numbering continues as long as the session.
+(On Python < 3.13, reading a function's variables to name a dataset makes CPython keep a
+snapshot of them until that function returns; a notebook's top level has no snapshot.)
 """
 
 from __future__ import annotations
