@@ -4,9 +4,10 @@
     python benchmarks/bench_tracking.py --quick    # tiny sizes: checks the harness works
 
 Every tracker gets a fresh interpreter (a `worker.py` process) and fresh temporary stores.
-Measurements are interleaved, one repeat of one tracker then one of the other, alternating
-who goes first, so a noisy neighbour slows both. The first repeat of every workload is a
-warm-up and is thrown away. `import` is measured in a new interpreter per repeat.
+Workloads are measured in blocks, A B B A: half the repeats of one tracker, then all of the
+other's, then the rest of the first's, so drifting load on the machine reaches both alike.
+The first repeat of every block settles the tracker in and is thrown away. `import` is
+measured in a new interpreter per repeat, alternating trackers repeat by repeat.
 """
 
 from __future__ import annotations
@@ -212,12 +213,16 @@ def measure_workload(name: str, workers: dict[str, Worker], plan: Plan) -> dict:
     for worker in workers.values():
         worker.ask(cmd="setup", workload=name, size=size)
     samples: dict[str, list[float]] = {tracker: [] for tracker in workers}
-    rounds = plan.warmups + getattr(plan, repeats_attr)
-    for index, order in enumerate(interleaved_rounds(rounds, tuple(workers))):
+    # Blocks rather than one repeat each in turn: MLflow's fsyncs keep the disk's journal
+    # busy for a moment after it stops, and a minitrack repeat started right then measured
+    # up to half as slow again as one started after another minitrack repeat.
+    per_block = -(-getattr(plan, repeats_attr) // 2)
+    for order in interleaved_rounds(2, tuple(workers)):
         for tracker in order:
-            seconds = workers[tracker].ask(cmd="measure")["seconds"]
-            if index >= plan.warmups:
-                samples[tracker].append(seconds)
+            for index in range(plan.warmups + per_block):
+                seconds = workers[tracker].ask(cmd="measure")["seconds"]
+                if index >= plan.warmups:
+                    samples[tracker].append(seconds)
     infos = {tracker: worker.ask(cmd="finish")["info"] for tracker, worker in workers.items()}
     row = {"workload": name, "unit": unit, "target": target, "size": size, "info": infos}
     row.update({tracker: summarize(values) for tracker, values in samples.items()})

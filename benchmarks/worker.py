@@ -2,8 +2,8 @@
 
 The runner starts one worker per tracker and sends it JSON commands, one per line, on
 stdin; the worker answers one JSON line each. Talking over a pipe lets the runner
-interleave the trackers' measurements (one repeat of MLflow, one of minitrack, ...) so
-machine noise hits both, while each tracker keeps its own fresh interpreter and stores.
+alternate between the trackers' measurements (in blocks of repeats) so drifting machine
+load hits both, while each tracker keeps its own fresh interpreter and stores.
 
     {"cmd": "setup", "workload": "log_metric", "size": 50}  -> {"ok": true}
     {"cmd": "measure"}                                      -> {"seconds": 0.0001}
