@@ -38,6 +38,7 @@ from minitrack.exceptions import (
     MinitrackException,
 )
 from minitrack.store.schema import MIGRATIONS, SCHEMA_VERSION
+from minitrack.store.sqlite_registry import SqliteRegistryStore
 from minitrack.uris import DEFAULT_ARTIFACT_ROOT, append_path, resolve_artifact_location
 
 DEFAULT_EXPERIMENT_ID = "0"
@@ -93,7 +94,7 @@ def _metric_value(value, is_nan) -> float:
     return math.nan if is_nan else value
 
 
-class SqliteStore:
+class SqliteStore(SqliteRegistryStore):
     """A tracking store in one SQLite file, with artifacts under ``artifact_root``."""
 
     def __init__(self, db_path: str, default_artifact_root: str | None = None) -> None:
