@@ -3,7 +3,8 @@
 Every path a user passes is relative to the run's artifact folder and must stay
 inside it: absolute paths, ``..`` segments and symlinks that lead out are refused.
 Also offers MLflow's ``mlflow.artifacts`` helpers (``download_artifacts``,
-``load_text``, ``load_dict``) and ``local_path`` for ``runs:/<run_id>/<path>`` URIs,
+``load_text``, ``load_dict``) and ``local_path`` for ``runs:/<run_id>/<path>`` URIs
+(``download_artifacts`` also takes ``models:/`` URIs),
 which the models code uses to find a logged model on disk without copying it.
 """
 
@@ -209,6 +210,10 @@ def download_artifacts(
     if artifact_uri is not None:
         if artifact_path is not None:
             raise MinitrackException("artifact_path goes with run_id, not with artifact_uri.")
+        if artifact_uri.startswith("models:"):
+            # The registry's and logged models' URIs name a folder: copy that folder.
+            location = _client(tracking_uri)._model_uri_location(artifact_uri)
+            return download_artifacts(location, dst_path=dst_path, tracking_uri=tracking_uri)
         if artifact_uri.startswith("runs:"):
             run_id, artifact_path = parse_runs_uri(artifact_uri)
         else:

@@ -470,3 +470,33 @@ def search_runs(
     from minitrack.frames import runs_frame
 
     return runs_frame(store, run_ids)
+
+
+# -- model registry ----------------------------------------------------------------------
+
+
+def register_model(
+    model_uri: str,
+    name: str,
+    await_registration_for: int = 300,
+    *,
+    tags: dict | None = None,
+):
+    """Register the model at ``model_uri`` as a new version of ``name`` (created if new).
+
+    As in MLflow 3, ``runs:/<run_id>/<path>`` finds the logged model that log_model wrote
+    there and records ``models:/m-<id>`` as the version's source. Everything is checked
+    before the registry changes, so a bad URI leaves no empty registered model behind.
+    Returns the new ModelVersion (READY at once: a local registry copies nothing).
+    """
+    from minitrack.client import _eprint
+
+    client = _client()
+    validation.registered_model_name(name)
+    source, run_id, model_id = client._registration_source(model_uri)
+    client._ensure_registered_model(name)
+    version = client.create_model_version(name, source, run_id, tags=tags, model_id=model_id)
+    _eprint(f"Created version '{version.version}' of model '{version.name}'.")
+    if model_id is not None:
+        client._note_registration_on_logged_model(model_id, version)
+    return version

@@ -343,8 +343,7 @@ def model_description(description) -> str | None:
         return None
     if not isinstance(description, str):
         raise MinitrackException(
-            f"Invalid description {description!r}: pass a string, got "
-            f"{type(description).__name__}."
+            f"Invalid description {description!r}: pass a string, got {type(description).__name__}."
         )
     if len(description) > MAX_MODEL_DESCRIPTION_LENGTH:
         raise MinitrackException(

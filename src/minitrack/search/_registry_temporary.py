@@ -60,11 +60,7 @@ def _parse(text: str | None, attributes: dict[str, tuple[str, tuple[str, ...]]])
             op = toks[i][1].upper()
         elif i < len(toks) and toks[i][0] == "word" and toks[i][1].upper() == "IN":
             op = "IN"
-        elif (
-            i + 1 < len(toks)
-            and toks[i][1].upper() == "NOT"
-            and toks[i + 1][1].upper() == "IN"
-        ):
+        elif i + 1 < len(toks) and toks[i][1].upper() == "NOT" and toks[i + 1][1].upper() == "IN":
             op, i = "NOT IN", i + 1
         elif i < len(toks) and toks[i][0] == "op":
             op = toks[i][1]
@@ -73,8 +69,10 @@ def _parse(text: str | None, attributes: dict[str, tuple[str, tuple[str, ...]]])
         i += 1
         lower = key.lower()
         if lower.startswith(("tags.", "tag.")):
-            target, allowed = ("tag", _unquote(key.split(".", 1)[1]) if "`" in key
-                               else key.split(".", 1)[1]), _STRING_OPS
+            target, allowed = (
+                ("tag", _unquote(key.split(".", 1)[1]) if "`" in key else key.split(".", 1)[1]),
+                _STRING_OPS,
+            )
         elif lower in attributes:
             target, allowed = attributes[lower]
         else:

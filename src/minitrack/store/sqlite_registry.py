@@ -165,8 +165,7 @@ class SqliteRegistryStore:
         )
         aliases = dict(
             conn.execute(
-                "SELECT alias, version FROM registered_model_aliases WHERE name = ? "
-                "ORDER BY alias",
+                "SELECT alias, version FROM registered_model_aliases WHERE name = ? ORDER BY alias",
                 (name,),
             )
         )
@@ -195,9 +194,7 @@ class SqliteRegistryStore:
         self, name: str, tags: list[tuple[str, str]] | None = None, description: str | None = None
     ) -> RegisteredModel:
         def work(conn):
-            if conn.execute(
-                "SELECT 1 FROM registered_models WHERE name = ?", (name,)
-            ).fetchone():
+            if conn.execute("SELECT 1 FROM registered_models WHERE name = ?", (name,)).fetchone():
                 raise MinitrackException(
                     f"Registered Model (name={name}) already exists. Add a version to it with "
                     "register_model(model_uri, name) or create_model_version, or choose "
@@ -224,9 +221,12 @@ class SqliteRegistryStore:
     def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
         def work(conn):
             self._require_model(conn, name)
-            if new_name != name and conn.execute(
-                "SELECT 1 FROM registered_models WHERE name = ?", (new_name,)
-            ).fetchone():
+            if (
+                new_name != name
+                and conn.execute(
+                    "SELECT 1 FROM registered_models WHERE name = ?", (new_name,)
+                ).fetchone()
+            ):
                 raise MinitrackException(
                     f"Registered Model (name={new_name}) already exists; cannot rename "
                     f"'{name}' to it. Choose another name.",
@@ -241,7 +241,11 @@ class SqliteRegistryStore:
                 "UPDATE model_versions SET name = ?, last_updated_time = ? WHERE name = ?",
                 (new_name, now, name),
             )
-            for table in ("registered_model_tags", "registered_model_aliases", "model_version_tags"):
+            for table in (
+                "registered_model_tags",
+                "registered_model_aliases",
+                "model_version_tags",
+            ):
                 conn.execute(f"UPDATE {table} SET name = ? WHERE name = ?", (new_name, name))
             return self._get_registered_model_in(conn, new_name)
 
@@ -511,8 +515,7 @@ class SqliteRegistryStore:
                 have = [
                     r[0]
                     for r in conn.execute(
-                        "SELECT alias FROM registered_model_aliases WHERE name = ? "
-                        "ORDER BY alias",
+                        "SELECT alias FROM registered_model_aliases WHERE name = ? ORDER BY alias",
                         (name,),
                     )
                 ]
@@ -670,7 +673,7 @@ class SqliteRegistryStore:
     def log_logged_model_metrics(
         self, model_id: str, metrics: list[tuple[str, float, int, int, str | None]]
     ) -> None:
-        """``(key, value, timestamp, step, run_id)`` rows, e.g. from a run's log_metric(model_id=)."""
+        """Rows ``(key, value, timestamp, step, run_id)``, as MLflow's log_metric(model_id=)."""
 
         def work(conn):
             self._require_logged_model(conn, model_id)
