@@ -30,9 +30,6 @@ RUN_NAME_TAG = "mlflow.runName"
 NOTE_TAG = "mlflow.note.content"
 MODEL_HISTORY_TAG = "mlflow.log-model.history"
 PARENT_TAG = "mlflow.parentRunId"
-# What minitrack.search's queries start with, and the same with the total alongside.
-_SEARCH_SELECT = "SELECT runs.run_uuid FROM runs"
-_SEARCH_SELECT_COUNTED = "SELECT runs.run_uuid, COUNT(*) OVER () FROM runs"
 
 
 def _metric_value(value: float | None, is_nan: int) -> float | None:
@@ -188,10 +185,13 @@ class StoreReader:
         ids = [str(_int_id(e, "experiment")) for e in experiment_ids]
         if self._conn() is None:
             return {"total": 0, "runs": []}
-        sql, args = build_run_search(
-            ids, filter_string or "", run_view_type, list(order_by or []), limit, offset
-        )
-        run_ids, total = self._page_with_total(sql, args)
+        page = (ids, filter_string or "", run_view_type, list(order_by or []), limit, offset)
+        try:  # the total comes in the same pass, as a second column
+            rows = self._rows(*build_run_search(*page, with_total=True))
+        except sqlite3.OperationalError:  # an SQLite without window functions
+            rows = [(*row, None) for row in self._rows(*build_run_search(*page))]
+        run_ids = [row[0] for row in rows]
+        total = rows[0][1] if rows else None
         if total is None:  # past the last page, or an SQLite without window functions
             total = self._count(ids, filter_string, run_view_type)
         rows = self.runs(
@@ -201,24 +201,6 @@ class StoreReader:
             tag_keys=[*tag_keys, USER_TAG, SOURCE_TAG, COMMIT_TAG, MODEL_HISTORY_TAG, PARENT_TAG],
         )
         return {"total": total, "runs": rows}
-
-    def _page_with_total(self, sql: str, args: list) -> tuple[list[str], int | None]:
-        """The page's run ids and, in the same pass, how many runs match in all.
-
-        ``COUNT(*) OVER ()`` is evaluated over every matching row before LIMIT,
-        so the total costs no second query.
-        """
-        if sql.startswith(_SEARCH_SELECT):
-            counted = _SEARCH_SELECT_COUNTED + sql[len(_SEARCH_SELECT) :]
-            try:
-                rows = self._rows(counted, args)
-            except sqlite3.OperationalError:
-                rows = None
-            if rows:
-                return [row[0] for row in rows], rows[0][1]
-            if rows is not None:
-                return [], None
-        return [row[0] for row in self._rows(sql, args)], None
 
     def _count(self, experiment_ids: list[str], filter_string: str, run_view_type: int) -> int:
         if not (filter_string or "").strip():

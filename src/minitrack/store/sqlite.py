@@ -413,7 +413,7 @@ class SqliteStore:
         order_by: list[str] | None = None,
         offset: int = 0,
     ) -> list[Experiment]:
-        from minitrack.store.experiment_search import build_experiment_search
+        from minitrack.search import build_experiment_search
 
         sql, args = build_experiment_search(view_type, filter_string, order_by, max_results, offset)
 
