@@ -59,14 +59,18 @@ class EntityTable:
     noun: str  # singular: "run"
     table: str  # its SQL table
     key_columns: tuple[str, ...]  # its primary key; keyed tables join on the same names
-    prefixes: dict[str, str]  # every accepted spelling -> METRIC, PARAM, TAG or ATTRIBUTE
-    prefix_help: str  # the spellings to suggest, e.g. "tags. or attribute."
-    attribute_prefix: str  # how messages spell an attribute key: "attributes."
     attributes: tuple[Attribute, ...]
     keyed: dict[str, Keyed]
-    orderable_kinds: frozenset[str]
     key_example: str  # "metrics.rmse, params.alpha, tags.model or status"
     order_example: str  # "'metrics.rmse ASC', 'params.alpha DESC' or 'start_time'"
+    # Every accepted prefix spelling -> METRIC, PARAM, TAG or ATTRIBUTE. MLflow's grammar
+    # for experiments and the registry takes only these three.
+    prefixes: dict[str, str] = field(
+        default_factory=lambda: {"tag": TAG, "tags": TAG, "attribute": ATTRIBUTE}
+    )
+    prefix_help: str = "tags. or attribute."  # the spellings to suggest
+    attribute_prefix: str = "attribute."  # how messages spell an attribute key
+    orderable_kinds: frozenset[str] = frozenset({ATTRIBUTE})
     # Used when order_by is empty: (attribute, ascending) pairs.
     default_order: tuple[tuple[str, bool], ...] = ()
     # Appended after the user's order, each unless that attribute is already ordered on.
@@ -154,17 +158,11 @@ RUNS = EntityTable(
     refused_prefixes={"dataset": _DATASETS, "datasets": _DATASETS},
 )
 
-# MLflow's experiment grammar takes only these three prefix spellings.
-_TAG_OR_ATTRIBUTE = {"tag": TAG, "tags": TAG, "attribute": ATTRIBUTE}
-
 EXPERIMENTS = EntityTable(
     name="experiments",
     noun="experiment",
     table="experiments",
     key_columns=("experiment_id",),
-    prefixes=_TAG_OR_ATTRIBUTE,
-    prefix_help="tags. or attribute.",
-    attribute_prefix="attribute.",
     attributes=(
         Attribute("name", "name"),
         Attribute("experiment_id", "experiment_id", ID, ("=", "!=", *LIST_COMPARATORS)),
@@ -172,7 +170,6 @@ EXPERIMENTS = EntityTable(
         Attribute("last_update_time", "last_update_time", INTEGER, NUMBER_COMPARATORS),
     ),
     keyed={TAG: Keyed("experiment_tags", _KEYED_STRING)},
-    orderable_kinds=frozenset({ATTRIBUTE}),
     key_example="name, creation_time or tags.team",
     order_example="'name', 'creation_time DESC' or 'last_update_time'",
     default_order=(("creation_time", False), ("experiment_id", True)),
@@ -180,18 +177,21 @@ EXPERIMENTS = EntityTable(
     hints={"lifecycle_stage": "pass view_type to search_experiments instead"},
 )
 
-_REGISTRY_TIMES = (
-    Attribute("creation_timestamp", "creation_time", INTEGER, NUMBER_COMPARATORS, searchable=False),
-    Attribute(
-        "last_updated_timestamp",
-        "last_updated_time",
-        INTEGER,
-        NUMBER_COMPARATORS,
-        searchable=False,
-        # MLflow's SQL store sorts registered models by "timestamp" as last updated.
-        aliases=("timestamp",),
-    ),
-)
+
+def _registry_times(*updated_aliases: str) -> tuple[Attribute, Attribute]:
+    """The registry's two timestamps: orderable, not searchable (as in MLflow)."""
+    return (
+        Attribute("creation_timestamp", "creation_time", INTEGER, searchable=False),
+        Attribute(
+            "last_updated_timestamp",
+            "last_updated_time",
+            INTEGER,
+            searchable=False,
+            aliases=updated_aliases,
+        ),
+    )
+
+
 _REGISTRY_TAGS = STRING_COMPARATORS
 
 REGISTERED_MODELS = EntityTable(
@@ -199,15 +199,12 @@ REGISTERED_MODELS = EntityTable(
     noun="registered model",
     table="registered_models",
     key_columns=("name",),
-    prefixes=_TAG_OR_ATTRIBUTE,
-    prefix_help="tags. or attribute.",
-    attribute_prefix="attribute.",
     attributes=(
         Attribute("name", "name", comparators=STRING_COMPARATORS + LIST_COMPARATORS),
-        *_REGISTRY_TIMES,
+        # MLflow's SQL store sorts registered models by "timestamp" as last updated.
+        *_registry_times("timestamp"),
     ),
     keyed={TAG: Keyed("registered_model_tags", _REGISTRY_TAGS)},
-    orderable_kinds=frozenset({ATTRIBUTE}),
     key_example="name or tags.team",
     order_example="'name', 'creation_timestamp DESC' or 'last_updated_timestamp'",
     tie_breaks=(("name", True),),
@@ -222,9 +219,6 @@ MODEL_VERSIONS = EntityTable(
     noun="model version",
     table="model_versions",
     key_columns=("name", "version"),
-    prefixes=_TAG_OR_ATTRIBUTE,
-    prefix_help="tags. or attribute.",
-    attribute_prefix="attribute.",
     attributes=(
         Attribute("name", "name", comparators=STRING_COMPARATORS + LIST_COMPARATORS),
         Attribute("version_number", "version", INTEGER, NUMBER_COMPARATORS),
@@ -232,17 +226,9 @@ MODEL_VERSIONS = EntityTable(
             "run_id", "run_id", comparators=STRING_COMPARATORS + LIST_COMPARATORS, orderable=False
         ),
         Attribute("source_path", "source", orderable=False),
-        *_REGISTRY_TIMES[:1],
-        Attribute(
-            "last_updated_timestamp",
-            "last_updated_time",
-            INTEGER,
-            NUMBER_COMPARATORS,
-            searchable=False,
-        ),
+        *_registry_times(),
     ),
     keyed={TAG: Keyed("model_version_tags", _REGISTRY_TAGS)},
-    orderable_kinds=frozenset({ATTRIBUTE}),
     key_example="name, version_number, run_id or tags.team",
     order_example="'name', 'version_number DESC' or 'last_updated_timestamp'",
     default_order=(("last_updated_timestamp", False), ("name", True), ("version_number", False)),
