@@ -606,7 +606,7 @@ class SqliteStore(AbstractStore):
         order_by: list[str] | None = None,
         offset: int = 0,
     ) -> list[Experiment]:
-        from minitrack.store.experiment_search import build_experiment_search
+        from minitrack.search import build_experiment_search
 
         sql, args = build_experiment_search(view_type, filter_string, order_by, max_results, offset)
 
@@ -1242,22 +1242,21 @@ class SqliteStore(AbstractStore):
     ) -> tuple[list[str], int]:
         """One page of run ids and, in the same pass, how many runs match in all.
 
-        ``COUNT(*) OVER ()`` is evaluated over every matching row before LIMIT, so the
-        total costs no second query; past the last page it falls back to a count.
+        ``with_total`` adds ``COUNT(*) OVER ()``, evaluated over every match before LIMIT,
+        so the total costs no second query; past the last page it falls back to a count.
         """
         from minitrack.search import build_run_search
 
         sql, args = build_run_search(
-            experiment_ids, filter_string or "", run_view_type, order_by, limit, offset
+            experiment_ids, filter_string, run_view_type, order_by, limit, offset, with_total=True
         )
-        counted = _counted(sql)
 
         def work(conn):
-            rows = conn.execute(counted, args).fetchall()
+            rows = conn.execute(sql, args).fetchall()
             if rows:
                 return [row[0] for row in rows], rows[0][1]
             count_sql, count_args = build_run_search(
-                experiment_ids, filter_string or "", run_view_type, [], None, 0
+                experiment_ids, filter_string, run_view_type, [], None, 0
             )
             (total,) = conn.execute(f"SELECT COUNT(*) FROM ({count_sql})", count_args).fetchone()
             return [], total
@@ -1289,16 +1288,6 @@ class SqliteStore(AbstractStore):
             return {r: out[r] for r in run_ids}
 
         return self._read(work)
-
-
-_SEARCH_SELECT = "SELECT runs.run_uuid FROM runs"
-
-
-def _counted(sql: str) -> str:
-    """The run search with the number of all matches as a second column."""
-    if not sql.startswith(_SEARCH_SELECT):
-        raise AssertionError(f"unexpected run search SQL: {sql[:60]}")
-    return "SELECT runs.run_uuid, COUNT(*) OVER () FROM runs" + sql[len(_SEARCH_SELECT) :]
 
 
 def _build_run_search(experiment_ids, filter_string, run_view_type, order_by, max_results, offset):
