@@ -95,7 +95,8 @@ def experiments_command(tracking_uri: str, show_all: bool, as_json: bool) -> Non
         client = _client(tracking_uri)
         view = ViewType.ALL if show_all else ViewType.ACTIVE_ONLY
         found = client.search_experiments(view_type=view, max_results=None)
-        counts = client.store.run_counts([e.experiment_id for e in found])
+        activity = client.experiment_activity([e.experiment_id for e in found])
+        counts = {exp_id: a.run_count for exp_id, a in activity.items()}
     except MinitrackException as e:
         _fail(e)
     if as_json:

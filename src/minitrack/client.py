@@ -11,8 +11,10 @@ import os
 import re
 import time
 
-from minitrack import artifacts as _artifacts
 from minitrack import validation
+from minitrack.artifacts.local import LocalArtifactRepository
+from minitrack.artifacts.runs import run_repository
+from minitrack.context import MLFLOW_PARENT_RUN_ID, MLFLOW_RUN_NAME, MLFLOW_USER
 from minitrack.entities import (
     Experiment,
     FileInfo,
@@ -34,15 +36,12 @@ from minitrack.exceptions import (
     RESOURCE_DOES_NOT_EXIST,
     MinitrackException,
 )
-from minitrack.store import get_store
+from minitrack.store import ExperimentActivity, RunColumns, get_store, model_uris
 from minitrack.uris import ModelsUri, append_path, get_tracking_uri, is_models_uri, parse_models_uri
 
 SEARCH_MAX_RESULTS_DEFAULT = 1000
 SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT = 100
 SEARCH_MODEL_VERSION_MAX_RESULTS_DEFAULT = 10000
-
-
-_FILE_CHECK_INTERVAL_S = 0.25
 
 
 def _now_ms() -> int:
@@ -72,52 +71,49 @@ def _decode_token(token: str | None) -> int:
 
 
 class MlflowClient:
-    """Client of a tracking store (``tracking_uri`` defaults to the current one)."""
+    """Client of a tracking store (``tracking_uri`` defaults to the current one).
 
-    def __init__(self, tracking_uri: str | None = None, registry_uri: str | None = None) -> None:
+    The one place that validates: every argument is checked here, before the store is
+    called, and the store trusts what it is given. The store itself is private; the
+    fluent API, the CLI and the web UI all come through these methods.
+    """
+
+    def __init__(
+        self,
+        tracking_uri: str | None = None,
+        registry_uri: str | None = None,
+        *,
+        read_only: bool = False,
+    ) -> None:
+        """``read_only`` (minitrack's own) is the web UI's client: it never writes, and
+        every read sees the store's file as it is on disk now."""
         self._tracking_uri = os.fspath(tracking_uri) if tracking_uri else get_tracking_uri()
-        self._store = get_store(self._tracking_uri)
-        self._next_file_check = 0.0
+        self._store = get_store(self._tracking_uri, read_only=read_only)
 
     @property
     def tracking_uri(self) -> str:
         return self._tracking_uri
 
-    @property
-    def store(self):
-        """The underlying SqliteStore (read-only helpers such as the UI use it).
-
-        Re-resolved when its file was deleted, so a long-lived client never writes
-        into an unlinked file.
-        """
-        if not self._store.file_exists():  # same file (absolute path), opened afresh
-            self._store = get_store(f"sqlite:///{self._store.db_path}")
-        return self._store
-
-    def _logging_store(self):
-        """``store`` for the per-value calls, checking the file at most every 0.25 s.
-
-        The check is a stat, a tenth of a ``log_metric``; a training loop makes thousands of
-        calls, and a deleted file is still noticed within a quarter of a second.
-        """
-        now = time.monotonic()
-        if now < self._next_file_check:
-            return self._store
-        self._next_file_check = now + _FILE_CHECK_INTERVAL_S
-        return self.store
+    def describe_store(self) -> str:
+        """Which store this client uses, e.g. '/home/ada/mlflow.db'."""
+        return self._store.describe()
 
     # -- experiments ----------------------------------------------------------------------
 
     def create_experiment(
         self, name: str, artifact_location: str | None = None, tags: dict | None = None
     ) -> str:
-        return self.store.create_experiment(name, artifact_location, tags)
+        name = validation.experiment_name(name)
+        if artifact_location is not None:
+            artifact_location = validation.text("artifact_location", os.fspath(artifact_location))
+        tag_items = [validation.experiment_tag(k, v) for k, v in _items(tags, "tags")]
+        return self._store.create_experiment(name, artifact_location, tag_items)
 
     def get_experiment(self, experiment_id: str) -> Experiment:
-        return self.store.get_experiment(experiment_id)
+        return self._store.get_experiment(validation.experiment_id(experiment_id))
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
-        return self.store.get_experiment_by_name(name)
+        return self._store.get_experiment_by_name(validation.experiment_name(name))
 
     def search_experiments(
         self,
@@ -127,29 +123,34 @@ class MlflowClient:
         order_by: list[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList:
+        ViewType.stages(view_type)
         if max_results is not None:
             validation.max_results(max_results, validation.MAX_RESULTS_PER_SEARCH)
         offset = _decode_token(page_token)
-        found = self.store.search_experiments(
-            view_type, max_results, filter_string, order_by, offset
+        found = self._store.search_experiments(
+            view_type, max_results, _filter(filter_string), _order_by(order_by), offset
         )
         more = max_results is not None and len(found) == max_results
         return PagedList(found, _encode_token(offset + len(found)) if more else None)
 
     def delete_experiment(self, experiment_id: str) -> None:
-        self.store.delete_experiment(experiment_id)
+        self._store.delete_experiment(validation.experiment_id(experiment_id))
 
     def restore_experiment(self, experiment_id: str) -> None:
-        self.store.restore_experiment(experiment_id)
+        self._store.restore_experiment(validation.experiment_id(experiment_id))
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
-        self.store.rename_experiment(experiment_id, new_name)
+        self._store.rename_experiment(
+            validation.experiment_id(experiment_id), validation.experiment_name(new_name)
+        )
 
     def set_experiment_tag(self, experiment_id: str, key: str, value) -> None:
-        self.store.set_experiment_tag(experiment_id, key, value)
+        key, value = validation.experiment_tag(key, value)
+        self._store.set_experiment_tag(validation.experiment_id(experiment_id), key, value)
 
     def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
-        self.store.delete_experiment_tag(experiment_id, key)
+        validation.validate_key("Experiment tag", key)
+        self._store.delete_experiment_tag(validation.experiment_id(experiment_id), key)
 
     # -- runs -----------------------------------------------------------------------------
 
@@ -161,53 +162,68 @@ class MlflowClient:
         run_name: str | None = None,
     ) -> Run:
         """A new RUNNING run. Unlike the fluent start_run, adds no system tags but the name."""
+        exp_id = validation.experiment_id(experiment_id)
         clean = {
             validation.validate_key("Tag", k): validation.tag_value(k, v)
-            for k, v in (tags or {}).items()
+            for k, v in _items(tags, "tags")
         }
-        if run_name is not None and not isinstance(run_name, str):
-            raise MinitrackException(f"run_name must be a string, got {type(run_name).__name__}.")
-        user = clean.get("mlflow.user")
+        if run_name is not None:
+            if not isinstance(run_name, str):
+                raise MinitrackException(
+                    f"run_name must be a string, got {type(run_name).__name__}."
+                )
+            run_name = validation.tag_value(MLFLOW_RUN_NAME, run_name)
+        tag_name = clean.get(MLFLOW_RUN_NAME)
+        if run_name and tag_name and run_name != tag_name:
+            raise MinitrackException(
+                "Both 'run_name' argument and 'mlflow.runName' tag are specified, but with "
+                f"different values (run_name='{run_name}', mlflow.runName='{tag_name}'). "
+                "Pass only one of them."
+            )
+        if start_time is not None:
+            start_time = validation.run_time("start_time", start_time)
+        user = clean.get(MLFLOW_USER)
         if user is None:
             from minitrack.context import get_user
 
             user = get_user()
-        return self.store.create_run(experiment_id, user, start_time, clean, run_name)
+        return self._store.create_run(exp_id, user, start_time, clean, run_name)
 
     def get_run(self, run_id: str) -> Run:
-        return self.store.get_run(run_id)
+        return self._store.get_run(validation.run_id(run_id))
 
     def get_parent_run(self, run_id: str) -> Run | None:
-        parent = self.get_run(run_id).data.tags.get("mlflow.parentRunId")
+        parent = self.get_run(run_id).data.tags.get(MLFLOW_PARENT_RUN_ID)
         return None if parent is None else self.get_run(parent)
 
     def set_terminated(
         self, run_id: str, status: str | None = None, end_time: int | None = None
     ) -> None:
-        status = status or "FINISHED"
-        RunStatus.from_string(status)
-        self.store.update_run_info(
-            validation.run_id(run_id), status, _now_ms() if end_time is None else end_time
-        )
+        status = _status(status or "FINISHED")
+        end = _now_ms() if end_time is None else validation.run_time("end_time", end_time)
+        self._store.update_run_info(validation.run_id(run_id), status, end, None)
 
     def update_run(self, run_id: str, status: str | None = None, name: str | None = None) -> None:
         run = self.get_run(run_id)
-        status = status or run.info.status
-        RunStatus.from_string(status)
-        self.store.update_run_info(run_id, status, run.info.end_time, name)
+        status = _status(status or run.info.status)
+        if name is not None:
+            if not isinstance(name, str):
+                raise MinitrackException(f"name must be a string, got {type(name).__name__}.")
+            name = validation.tag_value(MLFLOW_RUN_NAME, name)
+        self._store.update_run_info(run.info.run_id, status, run.info.end_time, name or None)
 
     def delete_run(self, run_id: str) -> None:
-        self.store.delete_run(run_id)
+        self._store.delete_run(validation.run_id(run_id))
 
     def restore_run(self, run_id: str) -> None:
-        self.store.restore_run(run_id)
+        self._store.restore_run(validation.run_id(run_id))
 
     # -- logging --------------------------------------------------------------------------
 
     def log_param(self, run_id: str, key: str, value, synchronous: bool | None = None):
         validation.validate_key("Param", key)
         text = validation.param_value(key, value)
-        self._logging_store().log_param(validation.run_id(run_id), key, text)
+        self._store.log_param(validation.run_id(run_id), key, text)
         return value
 
     def log_metric(
@@ -224,15 +240,15 @@ class MlflowClient:
         number = validation.metric_value(key, value)
         ts = _now_ms() if timestamp is None else validation.metric_timestamp(key, timestamp)
         st = 0 if step is None else validation.metric_step(key, step)
-        self._logging_store().log_metric(validation.run_id(run_id), key, number, ts, st)
+        self._store.log_metric(validation.run_id(run_id), key, number, ts, st)
 
     def set_tag(self, run_id: str, key: str, value, synchronous: bool | None = None) -> None:
         validation.validate_key("Tag", key)
-        store = self._logging_store()
-        store.set_tag(validation.run_id(run_id), key, validation.tag_value(key, value))
+        self._store.set_tag(validation.run_id(run_id), key, validation.tag_value(key, value))
 
     def delete_tag(self, run_id: str, key: str) -> None:
-        self.store.delete_tag(validation.run_id(run_id), key)
+        validation.validate_key("Tag", key)
+        self._store.delete_tag(validation.run_id(run_id), key)
 
     def log_batch(
         self,
@@ -266,13 +282,26 @@ class MlflowClient:
             metric_rows.append((m.key, value, ts, validation.metric_step(m.key, m.step)))
         param_rows = _key_value_rows(params, Param, "params", "Param", validation.param_value)
         tag_rows = _key_value_rows(tags, RunTag, "tags", "Tag", validation.tag_value)
-        store = self._logging_store()
-        store.log_batch(validation.run_id(run_id), metric_rows, param_rows, tag_rows)
+        self._store.log_batch(validation.run_id(run_id), metric_rows, param_rows, tag_rows)
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
-        return self.store.get_metric_history(run_id, key)
+        validation.validate_key("Metric", key)
+        return self._store.get_metric_history(validation.run_id(run_id), key)
 
     # -- search ---------------------------------------------------------------------------
+
+    def _matching_run_ids(
+        self, experiment_ids, filter_string, run_view_type, max_results, order_by, offset=0
+    ) -> list[str]:
+        if isinstance(experiment_ids, (str, int)):
+            experiment_ids = [experiment_ids]
+        ids = [validation.experiment_id(e) for e in experiment_ids]
+        ViewType.stages(run_view_type)
+        if not ids:
+            return []
+        return self._store.search_run_ids(
+            ids, _filter(filter_string), run_view_type, max_results, _order_by(order_by), offset
+        )
 
     def search_runs(
         self,
@@ -284,50 +313,114 @@ class MlflowClient:
         page_token: str | None = None,
     ) -> PagedList:
         """A page of runs; pass ``result.token`` as ``page_token`` for the next page."""
-        if isinstance(experiment_ids, (str, int)):
-            experiment_ids = [experiment_ids]
         validation.max_results(max_results, validation.MAX_RESULTS_PER_SEARCH)
         offset = _decode_token(page_token)
-        ids = self.store.search_run_ids(
-            list(experiment_ids), filter_string, run_view_type, max_results, order_by, offset
+        ids = self._matching_run_ids(
+            experiment_ids, filter_string, run_view_type, max_results, order_by, offset
         )
-        runs = self.store.load_runs(ids)
+        runs = self._store.load_runs(ids)
         more = len(ids) == max_results
         return PagedList(runs, _encode_token(offset + len(ids)) if more else None)
 
+    # minitrack's own: fluent search_runs asks for up to 100,000 runs in one query (paging
+    # with OFFSET would sort the matches again per page), as runs or as DataFrame columns.
+
+    def search_all_runs(
+        self, experiment_ids, filter_string="", run_view_type=ViewType.ACTIVE_ONLY,
+        max_results=100_000, order_by=None,
+    ) -> list[Run]:  # fmt: skip
+        validation.max_results(max_results, 2**62)
+        ids = self._matching_run_ids(
+            experiment_ids, filter_string, run_view_type, max_results, order_by
+        )
+        return self._store.load_runs(ids)
+
+    def search_runs_columns(
+        self, experiment_ids, filter_string="", run_view_type=ViewType.ACTIVE_ONLY,
+        max_results=100_000, order_by=None,
+    ) -> RunColumns:  # fmt: skip
+        """The columns of fluent search_runs' DataFrame (see ``minitrack.frames``)."""
+        validation.max_results(max_results, 2**62)
+        ids = self._matching_run_ids(
+            experiment_ids, filter_string, run_view_type, max_results, order_by
+        )
+        return self._store.run_columns(ids)
+
+    # -- what the web UI and the CLI read (minitrack's own) ---------------------------------
+
+    def experiment_activity(self, experiment_ids: list[str]) -> dict[str, ExperimentActivity]:
+        """Active-run counts and the last activity (ms) of these experiments."""
+        return self._store.experiment_activity(
+            [validation.experiment_id(e) for e in experiment_ids]
+        )
+
+    def run_keys(self, experiment_id: str) -> dict[str, list[str]]:
+        """The metric, param and tag keys logged by an experiment's active runs."""
+        return self._store.run_keys(validation.experiment_id(experiment_id))
+
+    def search_run_page(
+        self,
+        experiment_ids: list[str],
+        filter_string: str = "",
+        order_by: list[str] | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        run_view_type: int = ViewType.ACTIVE_ONLY,
+    ) -> tuple[list[Run], int]:
+        """One page of the runs table, and how many runs match in all."""
+        ids = [validation.experiment_id(e) for e in experiment_ids]
+        ViewType.stages(run_view_type)
+        validation.max_results(limit, validation.MAX_RESULTS_PER_SEARCH)
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise MinitrackException(f"offset must be a whole number >= 0, got {offset!r}.")
+        run_ids, total = self._store.search_run_page(
+            ids, _filter(filter_string), run_view_type, _order_by(order_by), limit, offset
+        )
+        return self._store.load_runs(run_ids), total
+
+    def load_runs(self, run_ids: list[str]) -> list[Run]:
+        """These runs, in this order; unknown ids are left out."""
+        return self._store.load_runs([validation.run_id(r) for r in run_ids])
+
+    def get_metric_histories(self, run_ids: list[str], key: str) -> dict[str, list[Metric]]:
+        """Every value of metric ``key`` for each of these runs."""
+        validation.validate_key("Metric", key)
+        return self._store.metric_histories([validation.run_id(r) for r in run_ids], key)
+
     # -- artifacts ------------------------------------------------------------------------
 
-    def _artifact_uri(self, run_id: str) -> str:
-        return self.get_run(run_id).info.artifact_uri
+    def _artifacts(self, run_id: str) -> LocalArtifactRepository:
+        return run_repository(self._store, validation.run_id(run_id))
 
     def log_artifact(self, run_id: str, local_path: str, artifact_path: str | None = None) -> None:
-        _artifacts.log_artifact(self._artifact_uri(run_id), local_path, artifact_path)
+        self._artifacts(run_id).log_file(local_path, artifact_path)
 
     def log_artifacts(self, run_id: str, local_dir: str, artifact_path: str | None = None) -> None:
-        _artifacts.log_artifacts(self._artifact_uri(run_id), local_dir, artifact_path)
+        self._artifacts(run_id).log_folder(local_dir, artifact_path)
 
     def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
         if not isinstance(text, str):
             raise MinitrackException(
                 f"log_text takes a str, got {type(text).__name__}; use log_dict for dicts."
             )
-        _artifacts.write_bytes(self._artifact_uri(run_id), artifact_file, text.encode("utf-8"))
+        data = validation.text(f"text of {artifact_file!r}", text).encode("utf-8")
+        self._artifacts(run_id).write_bytes(artifact_file, data)
 
     def log_dict(self, run_id: str, dictionary, artifact_file: str) -> None:
         """JSON, or YAML when ``artifact_file`` ends in .yaml/.yml (like MLflow)."""
-        if artifact_file.endswith((".yaml", ".yml")):
+        if isinstance(artifact_file, str) and artifact_file.endswith((".yaml", ".yml")):
             import yaml
 
             text = yaml.safe_dump(dictionary, default_flow_style=False, sort_keys=False)
         else:
             try:
                 text = json.dumps(dictionary, indent=2)
-            except TypeError as e:
+            except (TypeError, ValueError) as e:
                 raise MinitrackException(
                     f"log_dict could not write {artifact_file!r} as JSON: {e}. "
                     "Convert the values to str, int, float, list or dict first."
                 ) from None
-        _artifacts.write_bytes(self._artifact_uri(run_id), artifact_file, text.encode("utf-8"))
+        self.log_text(run_id, text, artifact_file)
 
     def log_figure(
         self, run_id: str, figure, artifact_file: str, *, save_kwargs: dict | None = None
@@ -336,13 +429,17 @@ class MlflowClient:
         from minitrack.figures import figure_bytes
 
         data = figure_bytes(figure, artifact_file, save_kwargs)
-        _artifacts.write_bytes(self._artifact_uri(run_id), artifact_file, data)
+        self._artifacts(run_id).write_bytes(artifact_file, data)
 
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
-        return _artifacts.list_artifacts(self._artifact_uri(run_id), path)
+        return self._artifacts(run_id).list(path)
 
     def download_artifacts(self, run_id: str, path: str, dst_path: str | None = None) -> str:
-        return _artifacts.download(self._artifact_uri(run_id), path, dst_path)
+        return self._artifacts(run_id).download(path, dst_path)
+
+    def artifact_local_path(self, run_id: str, path: str | None = None) -> str:
+        """minitrack's own: the local file or folder of a run's artifact, checked inside it."""
+        return self._artifacts(run_id).local_path(path)
 
     def get_run_info(self, run_id: str) -> RunInfo:
         return self.get_run(run_id).info
@@ -360,24 +457,24 @@ class MlflowClient:
         self, name: str, tags: dict | None = None, description: str | None = None
     ) -> RegisteredModel:
         name = validation.registered_model_name(name)
-        return self.store.create_registered_model(
+        return self._store.create_registered_model(
             name, _registry_tags(tags), validation.model_description(description)
         )
 
     def get_registered_model(self, name: str) -> RegisteredModel:
-        return self.store.get_registered_model(validation.registered_model_name(name))
+        return self._store.get_registered_model(validation.registered_model_name(name))
 
     def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
         name = validation.registered_model_name(name)
         new_name = validation.registered_model_name(new_name, "new_name")
-        return self.store.rename_registered_model(name, new_name)
+        return self._store.rename_registered_model(name, new_name)
 
     def update_registered_model(self, name: str, description: str | None = None) -> RegisteredModel:
         name = validation.registered_model_name(name)
-        return self.store.update_registered_model(name, validation.model_description(description))
+        return self._store.update_registered_model(name, validation.model_description(description))
 
     def delete_registered_model(self, name: str) -> None:
-        self.store.delete_registered_model(validation.registered_model_name(name))
+        self._store.delete_registered_model(validation.registered_model_name(name))
 
     def search_registered_models(
         self,
@@ -389,7 +486,7 @@ class MlflowClient:
         validation.max_results(max_results, validation.MAX_SEARCH_REGISTERED_MODELS)
         offset = _decode_token(page_token)
         # One more than asked for tells whether another page exists, as MLflow does.
-        found = self.store.search_registered_models(
+        found = self._store.search_registered_models(
             filter_string, max_results + 1, order_by, offset
         )
         more = len(found) > max_results
@@ -398,12 +495,12 @@ class MlflowClient:
     def set_registered_model_tag(self, name: str, key: str, value) -> None:
         name = validation.registered_model_name(name)
         key, value = validation.registry_tag(key, value)
-        self.store.set_registered_model_tag(name, key, value)
+        self._store.set_registered_model_tag(name, key, value)
 
     def delete_registered_model_tag(self, name: str, key: str) -> None:
         name = validation.registered_model_name(name)
         validation.validate_key("Registered model tag", key)
-        self.store.delete_registered_model_tag(name, key)
+        self._store.delete_registered_model_tag(name, key)
 
     def create_model_version(
         self,
@@ -445,7 +542,7 @@ class MlflowClient:
                 storage_location = self.get_model_version_download_uri(mv.name, mv.version)
         if run_id is None and model_id is not None:
             run_id = self.get_logged_model(model_id).source_run_id
-        return self.store.create_model_version(
+        return self._store.create_model_version(
             name,
             source,
             run_id,
@@ -458,23 +555,23 @@ class MlflowClient:
 
     def get_model_version(self, name: str, version) -> ModelVersion:
         name = validation.registered_model_name(name)
-        return self.store.get_model_version(name, validation.model_version(version))
+        return self._store.get_model_version(name, validation.model_version(version))
 
     def update_model_version(
         self, name: str, version, description: str | None = None
     ) -> ModelVersion:
         name = validation.registered_model_name(name)
-        return self.store.update_model_version(
+        return self._store.update_model_version(
             name, validation.model_version(version), validation.model_description(description)
         )
 
     def delete_model_version(self, name: str, version) -> None:
         name = validation.registered_model_name(name)
-        self.store.delete_model_version(name, validation.model_version(version))
+        self._store.delete_model_version(name, validation.model_version(version))
 
     def get_model_version_download_uri(self, name: str, version) -> str:
         name = validation.registered_model_name(name)
-        return self.store.get_model_version_download_uri(name, validation.model_version(version))
+        return self._store.get_model_version_download_uri(name, validation.model_version(version))
 
     def search_model_versions(
         self,
@@ -485,7 +582,7 @@ class MlflowClient:
     ) -> PagedList:
         validation.max_results(max_results, validation.MAX_SEARCH_MODEL_VERSIONS)
         offset = _decode_token(page_token)
-        found = self.store.search_model_versions(filter_string, max_results + 1, order_by, offset)
+        found = self._store.search_model_versions(filter_string, max_results + 1, order_by, offset)
         more = len(found) > max_results
         return PagedList(found[:max_results], _encode_token(offset + max_results) if more else None)
 
@@ -493,29 +590,25 @@ class MlflowClient:
         name = validation.registered_model_name(name)
         version = validation.model_version(version)
         key, value = validation.registry_tag(key, value, "Model version tag")
-        self.store.set_model_version_tag(name, version, key, value)
+        self._store.set_model_version_tag(name, version, key, value)
 
     def delete_model_version_tag(self, name: str, version=None, key=None) -> None:
         name = validation.registered_model_name(name)
         version = validation.model_version(version)
         validation.validate_key("Model version tag", key)
-        self.store.delete_model_version_tag(name, version, key)
+        self._store.delete_model_version_tag(name, version, key)
 
     def set_registered_model_alias(self, name: str, alias: str, version) -> None:
         name = validation.registered_model_name(name)
         alias = validation.model_alias(alias, for_setting=True)
-        self.store.set_registered_model_alias(name, alias, validation.model_version(version))
+        self._store.set_registered_model_alias(name, alias, validation.model_version(version))
 
     def delete_registered_model_alias(self, name: str, alias: str) -> None:
         name = validation.registered_model_name(name)
-        self.store.delete_registered_model_alias(name, validation.model_alias(alias))
+        self._store.delete_registered_model_alias(name, validation.model_alias(alias))
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
-        name = validation.registered_model_name(name)
-        alias = validation.model_alias(alias)
-        if alias.lower() == "latest":
-            return self._latest_version(name)
-        return self.store.get_model_version_by_alias(name, alias)
+        return model_uris.version_by_alias(self._store, name, alias)
 
     def copy_model_version(self, src_model_uri: str, dst_name: str) -> ModelVersion:
         """Register the version ``src_model_uri`` names as a new version of ``dst_name``."""
@@ -546,7 +639,7 @@ class MlflowClient:
     def get_latest_versions(self, name: str, stages: list[str] | None = None) -> list[ModelVersion]:
         """Deprecated since MLflow 2.9: the newest version in each of ``stages`` (all)."""
         _warn_stages_deprecated("get_latest_versions")
-        return self._latest_versions(name, stages)
+        return model_uris.latest_versions(self._store, name, stages)
 
     def transition_model_version_stage(
         self, name: str, version, stage: str, archive_existing_versions: bool = False
@@ -556,7 +649,7 @@ class MlflowClient:
         name = validation.registered_model_name(name)
         version = validation.model_version(version)
         stage = validation.model_stage(stage)
-        return self.store.transition_model_version_stage(
+        return self._store.transition_model_version_stage(
             name, version, stage, bool(archive_existing_versions)
         )
 
@@ -586,7 +679,7 @@ class MlflowClient:
                     "create_logged_model needs source_run_id (its files go into that run's "
                     "artifacts) or an explicit artifact_location."
                 )
-            artifact_location = append_path(self._artifact_uri(source_run_id), name)
+            artifact_location = append_path(self.get_run(source_run_id).info.artifact_uri, name)
         tag_rows = [validation.registry_tag(k, v) for k, v in (tags or {}).items()]
         param_rows = [
             (validation.validate_key("Param", k), validation.param_value(k, v))
@@ -596,7 +689,7 @@ class MlflowClient:
             raise MinitrackException(
                 f"Invalid logged model id {model_id!r}: it is 'm-' and 32 hex characters."
             )
-        return self.store.create_logged_model(
+        return self._store.create_logged_model(
             experiment_id,
             name,
             artifact_location,
@@ -612,7 +705,7 @@ class MlflowClient:
             raise MinitrackException(
                 f"Invalid logged model id {model_id!r}: pass model_info.model_id ('m-...')."
             )
-        return self.store.get_logged_model(model_id)
+        return self._store.get_logged_model(model_id)
 
     def finalize_logged_model(self, model_id: str, status: str) -> LoggedModel:
         status = getattr(status, "value", status)
@@ -620,14 +713,14 @@ class MlflowClient:
             raise MinitrackException(
                 f"Invalid logged model status {status!r}: use 'READY' or 'FAILED'."
             )
-        return self.store.finalize_logged_model(self.get_logged_model(model_id).model_id, status)
+        return self._store.finalize_logged_model(self.get_logged_model(model_id).model_id, status)
 
     def set_logged_model_tags(self, model_id: str, tags: dict) -> None:
         rows = [validation.registry_tag(k, v) for k, v in (tags or {}).items()]
-        self.store.set_logged_model_tags(model_id, rows)
+        self._store.set_logged_model_tags(model_id, rows)
 
     def delete_logged_model_tag(self, model_id: str, key: str) -> None:
-        self.store.delete_logged_model_tag(model_id, key)
+        self._store.delete_logged_model_tag(model_id, key)
 
     def search_logged_models(
         self,
@@ -640,7 +733,7 @@ class MlflowClient:
         if max_results is not None:
             validation.max_results(max_results, validation.MAX_RESULTS_PER_SEARCH)
         offset = _decode_token(page_token)
-        found = self.store.search_logged_models(
+        found = self._store.search_logged_models(
             ids, None if max_results is None else max_results + 1, offset
         )
         more = max_results is not None and len(found) > max_results
@@ -665,60 +758,24 @@ class MlflowClient:
         _eprint(f"Successfully registered model '{name}'.")
         return True
 
-    def _latest_versions(self, name: str, stages) -> list[ModelVersion]:
-        name = validation.registered_model_name(name)
-        if isinstance(stages, str):
-            stages = [stages]
-        canonical = [validation.model_stage(s) for s in stages or []]
-        return self.store.get_latest_versions(name, canonical or None)
-
-    def _latest_version(self, name: str, stage: str | None = None) -> ModelVersion:
-        """The highest version (in ``stage``), or an error naming what the model has."""
-        versions = self._latest_versions(name, [stage] if stage else None)
-        if versions:
-            return max(versions, key=lambda mv: mv.version)
-        if stage is None:
-            raise MinitrackException(
-                f"model '{name}' has no versions yet: register one with "
-                f"minitrack.register_model(model_uri, '{name}').",
-                RESOURCE_DOES_NOT_EXIST,
-            )
-        stage = validation.model_stage(stage)
-        held = self._latest_versions(name, None)
-        shown = ", ".join(f"{mv.current_stage} (version {mv.version})" for mv in held)
-        raise MinitrackException(
-            f"model '{name}' has no version in stage '{stage}'; stages: {shown or 'none'}. "
-            "Move one there with transition_model_version_stage, or load by version or alias.",
-            RESOURCE_DOES_NOT_EXIST,
-        )
-
     def _model_version_for_uri(self, parsed: ModelsUri) -> ModelVersion:
         """The version a models:/<name>/... URI names (not for models:/m-<id>)."""
-        if parsed.model_id is not None:
-            raise MinitrackException(
-                f"'{parsed.uri}' names a logged model, not a registered model version. Register "
-                "it first with minitrack.register_model(uri, name)."
-            )
-        if parsed.alias is not None:
-            return self.get_model_version_by_alias(parsed.name, parsed.alias)
-        if parsed.version is not None:
-            return self.get_model_version(parsed.name, parsed.version)
-        return self._latest_version(parsed.name, parsed.stage)
+        return model_uris.version_for_uri(self._store, parsed)
 
     def _model_uri_location(self, model_uri: str) -> str:
         """Where the files of a models:/ URI are: a folder path, file: URI or runs:/ URI."""
-        location, seen = model_uri, set()
-        while is_models_uri(location):
-            if location in seen or len(seen) > 10:
-                raise MinitrackException(f"Model URI '{model_uri}' refers to itself in a loop.")
-            seen.add(location)
-            parsed = parse_models_uri(location)
-            if parsed.model_id is not None:
-                location = self.get_logged_model(parsed.model_id).artifact_location
-            else:
-                mv = self._model_version_for_uri(parsed)
-                location = self.get_model_version_download_uri(mv.name, mv.version)
-        return location
+        return model_uris.model_uri_location(self._store, model_uri)
+
+    def _register_model(self, model_uri, name: str, tags: dict | None) -> ModelVersion:
+        """What minitrack.register_model does: check, create the model if new, add a version."""
+        name = validation.registered_model_name(name)
+        source, run_id, model_id = self._registration_source(model_uri)
+        self._ensure_registered_model(name)
+        version = self.create_model_version(name, source, run_id, tags=tags, model_id=model_id)
+        _eprint(f"Created version '{version.version}' of model '{version.name}'.")
+        if model_id is not None:
+            self._note_registration_on_logged_model(model_id, version)
+        return version
 
     def _registration_source(self, model_uri) -> tuple[str, str | None, str | None]:
         """``(source, run_id, model_id)`` for registering ``model_uri``, checked to exist."""
@@ -732,13 +789,13 @@ class MlflowClient:
 
             run_id, path = parse_runs_uri(model_uri)
             run = self.get_run(validation.run_id(run_id))
-            found = self.store.find_logged_models(run_id, path)
+            found = self._store.find_logged_models(run_id, path)
             if found:
                 return f"models:/{found[0].model_id}", run_id, found[0].model_id
             files = {f.path for f in self.list_artifacts(run_id, path)} if path else set()
             if f"{path}/MLmodel" in files:  # a model logged before logged models existed
                 return append_path(run.info.artifact_uri, path), run_id, None
-            models = sorted({m.name for m in self.store.find_logged_models(run_id)})
+            models = sorted({m.name for m in self._store.find_logged_models(run_id)})
             raise MinitrackException(
                 f"Cannot register '{model_uri}': run {run_id} has no model at '{path}' "
                 f"(its logged models: {', '.join(models) or 'none'}). Use the path given to "
@@ -769,6 +826,45 @@ class MlflowClient:
         noted = json.loads(logged.tags.get("mlflow.modelVersions", "[]"))
         noted.append({"name": version.name, "version": version.version})
         self.set_logged_model_tags(model_id, {"mlflow.modelVersions": json.dumps(noted)})
+
+
+def _items(mapping, name: str):
+    if mapping is None:
+        return []
+    if not isinstance(mapping, dict):
+        raise MinitrackException(
+            f"{name} must be a dict of key to value, got {type(mapping).__name__}."
+        )
+    return list(mapping.items())
+
+
+def _status(status) -> str:
+    if not isinstance(status, str):
+        status = RunStatus.to_string(status)
+    RunStatus.from_string(status)
+    return status
+
+
+def _filter(filter_string) -> str:
+    if filter_string is None:
+        return ""
+    if not isinstance(filter_string, str):
+        raise MinitrackException(
+            f"filter_string must be a str, got {type(filter_string).__name__}, e.g. "
+            '"metrics.rmse < 8".'
+        )
+    return validation.text("filter_string", filter_string)
+
+
+def _order_by(order_by) -> list[str] | None:
+    if order_by is None:
+        return None
+    if isinstance(order_by, str) or not isinstance(order_by, (list, tuple)):
+        raise MinitrackException(
+            f"order_by must be a list of str, got {type(order_by).__name__}, e.g. "
+            '["metrics.rmse ASC"].'
+        )
+    return [validation.text("order_by", c) if isinstance(c, str) else c for c in order_by]
 
 
 def _key_value_rows(items, entity, name: str, kind: str, check_value) -> list[tuple[str, str]]:

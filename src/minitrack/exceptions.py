@@ -8,6 +8,8 @@ RESOURCE_ALREADY_EXISTS = "RESOURCE_ALREADY_EXISTS"
 INVALID_STATE = "INVALID_STATE"
 BAD_REQUEST = "BAD_REQUEST"
 INTERNAL_ERROR = "INTERNAL_ERROR"
+# A store that cannot answer now (locked by another process): HTTP 503, worth a retry.
+TEMPORARILY_UNAVAILABLE = "TEMPORARILY_UNAVAILABLE"
 
 
 class MinitrackException(Exception):

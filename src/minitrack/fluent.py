@@ -11,7 +11,8 @@ import os
 import threading
 import time
 
-from minitrack import context, validation
+from minitrack import context
+from minitrack.artifacts.paths import read_path
 from minitrack.client import MlflowClient
 from minitrack.entities import (
     Experiment,
@@ -23,8 +24,8 @@ from minitrack.entities import (
     RunTag,
     ViewType,
 )
-from minitrack.exceptions import MinitrackException
-from minitrack.uris import get_tracking_uri, is_tracking_uri_set, set_tracking_uri
+from minitrack.exceptions import RESOURCE_ALREADY_EXISTS, MinitrackException
+from minitrack.uris import append_path, get_tracking_uri, is_tracking_uri_set, set_tracking_uri
 
 
 def _logger():
@@ -146,6 +147,20 @@ def _experiment_id() -> str:
     return "0"
 
 
+def _get_or_create_experiment(client: MlflowClient, name: str) -> Experiment:
+    """The experiment called ``name``, created if missing (another process may race us)."""
+    experiment = client.get_experiment_by_name(name)
+    if experiment is not None:
+        return experiment
+    _logger().info("Experiment with name '%s' does not exist. Creating a new experiment.", name)
+    try:
+        return client.get_experiment(client.create_experiment(name))
+    except MinitrackException as e:
+        if e.error_code != RESOURCE_ALREADY_EXISTS:
+            raise
+        return client.get_experiment_by_name(name)  # another process created it first
+
+
 def set_experiment(
     experiment_name: str | None = None, experiment_id: str | None = None
 ) -> Experiment:
@@ -159,12 +174,7 @@ def set_experiment(
     if experiment_id is not None:
         experiment = client.get_experiment(experiment_id)
     else:
-        experiment, created = client.store.get_or_create_experiment(experiment_name)
-        if created:
-            _logger().info(
-                "Experiment with name '%s' does not exist. Creating a new experiment.",
-                experiment_name,
-            )
+        experiment = _get_or_create_experiment(client, experiment_name)
     if experiment.lifecycle_stage != LifecycleStage.ACTIVE:
         raise MinitrackException(
             f"Cannot set a deleted experiment '{experiment.name}' as the active experiment. "
@@ -226,8 +236,6 @@ def start_run(
 ) -> ActiveRun:
     """Start a new run (or resume ``run_id``) and make it the active run."""
     runs = _stack.runs
-    if experiment_id is not None:
-        experiment_id = validation.experiment_id(experiment_id)
     if runs and not nested:
         raise MinitrackException(
             f"Run with UUID {runs[0].info.run_id} is already active. To start a new run, "
@@ -245,20 +253,18 @@ def start_run(
         user_tags[context.MLFLOW_RUN_NOTE] = description
     run_id = run_id or os.environ.pop("MLFLOW_RUN_ID", None)
     if run_id:
-        validation.run_id(run_id)
         existing = client.get_run(run_id)
         if existing.info.lifecycle_stage == LifecycleStage.DELETED:
             raise MinitrackException(
                 f"Cannot start run with ID {run_id} because it is in the deleted state. "
                 "Restore it with MlflowClient().restore_run(run_id) first."
             )
-        client.store.update_run_info(run_id, "RUNNING", existing.info.end_time, run_name)
+        client.update_run(run_id, "RUNNING", run_name)
         if user_tags:
             client.log_batch(run_id, tags=[RunTag(k, str(v)) for k, v in user_tags.items()])
         active = client.get_run(run_id)
     else:
         if parent_run_id:
-            validation.run_id(parent_run_id, "parent_run_id")
             if runs and parent_run_id != runs[-1].info.run_id:
                 current = runs[-1].info.run_id
                 raise MinitrackException(
@@ -404,12 +410,9 @@ def log_figure(
 
 def get_artifact_uri(artifact_path: str | None = None) -> str:
     """The active run's artifact URI, or that of ``artifact_path`` inside it."""
-    from minitrack.artifacts import clean_relative
-    from minitrack.uris import append_path
-
     run_id = _run_id_or_active()
     base = _client().get_run(run_id).info.artifact_uri
-    return append_path(base, clean_relative(artifact_path)) if artifact_path else base
+    return append_path(base, read_path(artifact_path, "artifact_path")) if artifact_path else base
 
 
 # -- search -------------------------------------------------------------------------------
@@ -441,7 +444,6 @@ def search_runs(
                 f"{name} must be a list, got {type(value).__name__}. "
                 f"Did you mean to use {name}=[{value!r}]?"
             )
-    validation.max_results(max_results, 2**62)  # the fluent search pages through any number
     client = _client()
     if search_all_experiments and not experiment_ids and not experiment_names:
         active = client.search_experiments(ViewType.ACTIVE_ONLY, max_results=None)
@@ -455,21 +457,15 @@ def search_runs(
             else:
                 ids.append(exp.experiment_id)
     elif experiment_ids:
-        ids = [validation.experiment_id(e) for e in experiment_ids]
+        ids = list(experiment_ids)
     else:
         ids = [_experiment_id()]
-    store = client.store
-    # One query with LIMIT max_results: paging with OFFSET would re-sort the matches per page.
-    run_ids = (
-        store.search_run_ids(ids, filter_string, run_view_type, max_results, order_by)
-        if ids
-        else []
-    )
     if output_format == "list":
-        return store.load_runs(run_ids)
+        return client.search_all_runs(ids, filter_string, run_view_type, max_results, order_by)
     from minitrack.frames import runs_frame
 
-    return runs_frame(store, run_ids)
+    columns = client.search_runs_columns(ids, filter_string, run_view_type, max_results, order_by)
+    return runs_frame(columns)
 
 
 # -- model registry ----------------------------------------------------------------------
@@ -489,14 +485,4 @@ def register_model(
     before the registry changes, so a bad URI leaves no empty registered model behind.
     Returns the new ModelVersion (READY at once: a local registry copies nothing).
     """
-    from minitrack.client import _eprint
-
-    client = _client()
-    validation.registered_model_name(name)
-    source, run_id, model_id = client._registration_source(model_uri)
-    client._ensure_registered_model(name)
-    version = client.create_model_version(name, source, run_id, tags=tags, model_id=model_id)
-    _eprint(f"Created version '{version.version}' of model '{version.name}'.")
-    if model_id is not None:
-        client._note_registration_on_logged_model(model_id, version)
-    return version
+    return _client()._register_model(model_uri, name, tags)

@@ -102,13 +102,30 @@ def _limited_value(kind: str, key: str, value: str, limit: int) -> str:
     )
 
 
+def text(what: str, value: str) -> str:
+    """``value`` if it can be stored: UTF-8 cannot hold a lone surrogate ('\\ud800')."""
+    if value.isascii():  # the common case, checked in C
+        return value
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise MinitrackException(
+            f"Invalid {what}: it holds the character {value[e.start]!r} at position {e.start}, "
+            "a lone surrogate that UTF-8 cannot store. Remove it (it often comes from "
+            "decoding bytes with errors='surrogateescape')."
+        ) from None
+    return value
+
+
 def param_value(key: str, value) -> str:
     """Params are stored as str, like MLflow (``str(value)``)."""
-    return _limited_value("Param", key, str(value), MAX_PARAM_VAL_LENGTH)
+    value = text(f"value of param '{key}'", str(value))
+    return _limited_value("Param", key, value, MAX_PARAM_VAL_LENGTH)
 
 
 def tag_value(key: str, value) -> str:
-    return _limited_value("Tag", key, str(value), MAX_TAG_VAL_LENGTH)
+    value = text(f"value of tag '{key}'", str(value))
+    return _limited_value("Tag", key, value, MAX_TAG_VAL_LENGTH)
 
 
 def metric_value(key: str, value) -> float:
@@ -173,6 +190,7 @@ def experiment_name(name) -> str:
         raise MinitrackException(
             f"Invalid experiment name: {name!r}. Expects a string, got {type(name).__name__}."
         )
+    text("experiment name", name)
     if len(name) > MAX_EXPERIMENT_NAME_LENGTH:
         raise MinitrackException(
             f"Experiment name is {len(name)} characters long; "
@@ -188,12 +206,32 @@ def experiment_id(value) -> str:
             f"Invalid experiment id: {value!r} of type {type(value).__name__}. "
             "Must be a str or int, e.g. '0'."
         )
-    text = str(value)
-    if not text.isdigit():
+    digits = str(value)
+    if not (digits.isascii() and digits.isdigit()) or int(digits) > _INT64_MAX:
         raise MinitrackException(
-            f"Invalid experiment ID '{text}'. Experiment ID must be a valid integer, e.g. '0'."
+            f"Invalid experiment ID '{digits[:40]}'. Experiment ID must be a valid integer "
+            "(0 to 2**63-1), e.g. '0'."
         )
-    return str(int(text))
+    return str(int(digits))
+
+
+def run_time(what: str, value) -> int:
+    """A run's start or end time: whole milliseconds since the epoch, in 64 bits."""
+    if type(value) is int and 0 <= value <= _INT64_MAX:
+        return value
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Integral)
+        or not (0 <= int(value) <= _INT64_MAX)
+    ):
+        shown = value if isinstance(value, (str, int, float)) else repr(value)
+        raise _invalid(
+            what,
+            shown,
+            f"{what} is whole milliseconds since the epoch (an int from 0 to 2**63-1), e.g. "
+            "int(time.time() * 1000).",
+        )
+    return int(value)
 
 
 def experiment_tag(key, value) -> tuple[str, str]:
@@ -202,13 +240,13 @@ def experiment_tag(key, value) -> tuple[str, str]:
         raise MinitrackException(
             f"Experiment tag key is too long; the maximum is {MAX_EXPERIMENT_TAG_KEY_LENGTH}."
         )
-    text = str(value)
-    if len(text) > MAX_EXPERIMENT_TAG_VAL_LENGTH:
+    value = text(f"value of experiment tag '{key}'", str(value))
+    if len(value) > MAX_EXPERIMENT_TAG_VAL_LENGTH:
         raise MinitrackException(
-            f"Experiment tag value for key '{key}' is {len(text)} characters long; "
+            f"Experiment tag value for key '{key}' is {len(value)} characters long; "
             f"the maximum is {MAX_EXPERIMENT_TAG_VAL_LENGTH}."
         )
-    return key, text
+    return key, value
 
 
 def run_id(value, path: str = "run_id") -> str:

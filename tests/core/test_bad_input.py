@@ -137,7 +137,11 @@ CASES = [
         lambda ids: C().set_terminated(ids["done"], "DONE"),
         "Invalid run status 'DONE'",
     ),
-    ("artifact-escape", lambda ids: mlflow.log_text("x", "../../x.txt"), "'..' would leave"),
+    (
+        "artifact-escape",
+        lambda ids: mlflow.log_text("x", "../../x.txt"),
+        "which would leave the run's artifact folder",
+    ),
     ("nested-without-flag", lambda ids: mlflow.start_run(), "is already active"),
 ]
 

@@ -1,4 +1,9 @@
-"""A real minitrack store in tmp_path, filled through MlflowClient, searched by run name."""
+"""A real minitrack store in tmp_path, filled through MlflowClient, searched by run name.
+
+Also the registry tables the registry search builders query, in a plain SQLite file:
+the store's schema migration creates them for real (issue 13); these are the same
+names and columns, so the builders are tested on exactly what they will meet.
+"""
 
 from __future__ import annotations
 
@@ -169,3 +174,78 @@ def shared_zoo(tmp_path_factory):
     book = _fill(RunBook(tmp_path_factory.mktemp("zoo") / "mlflow.db"))
     yield book
     book.conn.close()
+
+
+# --- registry tables --------------------------------------------------------------------
+
+REGISTRY_SCHEMA = """
+CREATE TABLE registered_models (
+    name TEXT PRIMARY KEY, creation_time INTEGER, last_updated_time INTEGER, description TEXT
+);
+CREATE TABLE registered_model_tags (
+    name TEXT, key TEXT, value TEXT, PRIMARY KEY (name, key)
+);
+CREATE TABLE model_versions (
+    name TEXT, version INTEGER, creation_time INTEGER, last_updated_time INTEGER,
+    description TEXT, user_id TEXT, current_stage TEXT, source TEXT, run_id TEXT,
+    run_link TEXT, status TEXT, status_message TEXT, storage_location TEXT,
+    PRIMARY KEY (name, version)
+);
+CREATE TABLE model_version_tags (
+    name TEXT, version INTEGER, key TEXT, value TEXT, PRIMARY KEY (name, version, key)
+);
+"""
+
+# A small registry: ties on times, mixed-case names, tags on some rows only.
+# name -> (creation_time, last_updated_time, tags)
+MODELS = {
+    "taxi-regressor": (100, 900, {"team": "ml", "stage": "prod"}),
+    "taxi-classifier": (200, 700, {"team": "ml-ops"}),
+    "churn": (300, 900, {"team": "data"}),
+    "fraud_model": (400, 600, {}),
+    "Churn-v2": (500, 800, {"stage": "dev", "note": "it's 50%"}),
+}
+# (name, version) -> (creation_time, last_updated_time, run_id, source, tags)
+VERSIONS = {
+    ("taxi-regressor", 1): (10, 50, "run1", "s3://models/taxi/1", {"validated": "yes"}),
+    ("taxi-regressor", 2): (20, 80, "run2", "s3://models/taxi/2", {"validated": "no"}),
+    ("taxi-regressor", 3): (30, 80, "run3", "/tmp/models/taxi/3", {}),
+    ("taxi-classifier", 1): (40, 60, "run4", "s3://models/clf/1", {"validated": "yes"}),
+    ("churn", 1): (50, 90, "run5", "/tmp/models/churn", {"owner": "Ana"}),
+    ("churn", 2): (60, 90, "run1", "s3://models/churn/2", {"owner": "ana", "validated": "yes"}),
+    ("fraud_model", 1): (70, 70, "run6", "s3://models/fraud_1", {}),
+}
+
+
+def _make_registry(path) -> sqlite3.Connection:
+    """A SQLite file at ``path`` holding MODELS and VERSIONS."""
+    conn = sqlite3.connect(path)
+    conn.executescript(REGISTRY_SCHEMA)
+    for name, (created, updated, tags) in MODELS.items():
+        conn.execute("INSERT INTO registered_models VALUES (?, ?, ?, '')", (name, created, updated))
+        conn.executemany(
+            "INSERT INTO registered_model_tags VALUES (?, ?, ?)",
+            [(name, k, v) for k, v in tags.items()],
+        )
+    for (name, version), (created, updated, run_id, source, tags) in VERSIONS.items():
+        conn.execute(
+            "INSERT INTO model_versions (name, version, creation_time, last_updated_time, "
+            "current_stage, source, run_id, status) VALUES (?, ?, ?, ?, 'None', ?, ?, 'READY')",
+            (name, version, created, updated, source, run_id),
+        )
+        conn.executemany(
+            "INSERT INTO model_version_tags VALUES (?, ?, ?, ?)",
+            [(name, version, k, v) for k, v in tags.items()],
+        )
+    conn.commit()
+    return conn
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory):
+    """The small registry above in a real SQLite file: ``.conn``, ``.models``, ``.versions``."""
+    from types import SimpleNamespace
+
+    conn = _make_registry(tmp_path_factory.mktemp("registry") / "registry.db")
+    yield SimpleNamespace(conn=conn, models=MODELS, versions=VERSIONS)
+    conn.close()

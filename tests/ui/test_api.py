@@ -5,11 +5,14 @@ These are the answers documented in docs/ui-api.md.
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from .conftest import RunningServer, get_json, raw_get
+from minitrack import MlflowClient
+
+from .conftest import RunningServer, get_json, minitrack_command, raw_get
 from .fill_store import N_LASSO, N_XGBOOST
 
 pytestmark = pytest.mark.timeout(60)
@@ -197,13 +200,31 @@ def test_plotly_is_served_from_the_installed_package(ui_server):
     assert body == installed.read_text(encoding="utf-8")
 
 
-def test_a_file_that_is_not_a_store_is_named_in_the_error(tmp_path):
+def test_a_file_that_is_not_a_store_is_named_when_the_ui_starts(tmp_path):
     (tmp_path / "mlflow.db").write_text("notes, not a database")
-    server = RunningServer(f"sqlite:///{tmp_path / 'mlflow.db'}", tmp_path)
+    done = subprocess.run(
+        [*minitrack_command(), "ui", "--backend-store-uri", f"sqlite:///{tmp_path / 'mlflow.db'}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    assert str(tmp_path / "mlflow.db") in done.stderr and "not a database" in done.stderr
+
+
+def test_a_store_replaced_by_another_file_is_a_json_error_that_names_it(tmp_path):
+    db = tmp_path / "mlflow.db"
+    client = MlflowClient(f"sqlite:///{db}")
+    client.create_experiment("before")
+    server = RunningServer(f"sqlite:///{db}", tmp_path)
     try:
+        status, body = get_json(server, "/api/experiments")
+        assert status == 200 and "before" in {e["name"] for e in body["experiments"]}
+        for name in ("mlflow.db", "mlflow.db-wal", "mlflow.db-shm"):
+            (tmp_path / name).unlink(missing_ok=True)
+        db.write_text("notes, not a database")
         status, body = get_json(server, "/api/experiments")
     finally:
         server.stop()
-    assert status == 500
-    assert str(tmp_path / "mlflow.db") in body["message"]
-    assert "not a database" in body["message"]
+    assert status == 500 and body["error_code"] == "INTERNAL_ERROR"
+    assert str(db) in body["message"] and "not a database" in body["message"]

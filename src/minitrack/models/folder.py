@@ -182,8 +182,8 @@ def log_model_folder(
     _append_log_model_history(run_id, model)
     registered_version = None
     if registered_model_name is not None:
-        registered_version = minitrack.register_model(
-            f"runs:/{run_id}/{artifact_path}", registered_model_name
+        registered_version = client._register_model(
+            f"runs:/{run_id}/{artifact_path}", registered_model_name, None
         ).version
     return ModelInfo(
         artifact_path=artifact_path,

@@ -15,14 +15,13 @@ from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, R
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from minitrack.client import MlflowClient
 from minitrack.server import api
 from minitrack.server.security import (
     LoopbackHostMiddleware,
     SecurityHeadersMiddleware,
     is_loopback,
 )
-from minitrack.store.overview import StoreReader
-from minitrack.uris import db_path_from_uri
 
 STATIC_DIR = os.path.join(os.path.dirname(__file__), "static")
 
@@ -108,7 +107,6 @@ def create_app(
     each run's artifacts are read from the ``artifact_uri`` stored with it. ``host`` is
     the address the server listens on: on a loopback address, only loopback Host
     headers are answered."""
-    db_path = db_path_from_uri(backend_store_uri)
     routes = [
         Route("/health", health),
         Route("/", _page("experiments")),
@@ -123,7 +121,7 @@ def create_app(
     if host is not None and is_loopback(host):
         middleware.append(Middleware(LoopbackHostMiddleware))
     app = Starlette(routes=routes, middleware=middleware)
-    app.state.reader = StoreReader(db_path)
+    app.state.client = MlflowClient(backend_store_uri, read_only=True)
     app.state.backend_store_uri = backend_store_uri
     app.state.default_artifact_root = default_artifact_root
     app.state.plotly_js = plotly_js_path()

@@ -1,24 +1,22 @@
-"""Reading a run's artifacts safely: no request can leave the run's artifact folder.
+"""Showing a run's artifacts in the UI: listings, previews and safe content types.
 
-A requested path is refused before touching the disk when it is absolute, holds
-``..`` (also after further URL-decoding), a backslash, a NUL, a Windows drive or
-a colon; what passes is resolved with symlinks followed and must still lie
-inside the run's folder.
+Paths follow the one artifact-path rule and boundary (``minitrack.artifacts.paths``),
+through the client: whatever the API accepts can be listed, previewed and downloaded
+here, and nothing outside the run's folder is ever read.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
-from urllib.parse import unquote
 
-from minitrack.uris import local_path_from_uri
+from minitrack.artifacts.paths import read_path
+from minitrack.client import MlflowClient
+from minitrack.exceptions import RESOURCE_DOES_NOT_EXIST, MinitrackException
 
 # Bytes of a file the run page previews; the rest is behind "download".
 PREVIEW_BYTES = 256 * 1024
 
-_DRIVE = re.compile(r"^[A-Za-z]:")
 _IMAGE_TYPES = {
     ".png": "image/png",
     ".jpg": "image/jpeg",
@@ -33,95 +31,30 @@ _YAML_SUFFIXES = (".yaml", ".yml")
 _YAML_NAMES = ("MLmodel",)
 
 
-class BadArtifactPath(ValueError):
-    """The path is malformed or tries to leave the artifact folder (HTTP 400)."""
+def _not_found(message: str) -> MinitrackException:
+    return MinitrackException(f"Artifact not found: {message}.", RESOURCE_DOES_NOT_EXIST)
 
 
-class ArtifactNotFound(LookupError):
-    """Nothing readable at that path inside the run's artifacts (HTTP 404)."""
-
-
-def artifact_dir(artifact_uri: str) -> str:
-    """The local folder of a run's ``artifact_uri`` (a path or a ``file:`` URI)."""
-    return local_path_from_uri(artifact_uri or "")
-
-
-def clean_relative_path(path: str | None) -> str:
-    """A validated artifact path relative to the run's folder ('' for the folder itself)."""
-    if path is None:
-        return ""
-    if not isinstance(path, str) or "\x00" in path:
-        raise BadArtifactPath("artifact paths cannot contain NUL characters")
-    if "\\" in path:
-        raise BadArtifactPath("artifact paths use '/' as separator, not '\\'")
-    # Decode until stable so '%2e%2e' or '%252e%252e' cannot smuggle '..' through.
-    decoded = path
-    for _ in range(5):
-        once = unquote(decoded)
-        if once == decoded:
-            break
-        decoded = once
-    for candidate in (path, decoded):
-        if "\x00" in candidate or "\\" in candidate:
-            raise BadArtifactPath("artifact paths cannot contain NUL or '\\' (also encoded)")
-        if candidate.startswith("/") or _DRIVE.match(candidate) or candidate.startswith("~"):
-            raise BadArtifactPath("artifact paths are relative to the run's artifact folder")
-        if ":" in candidate:
-            raise BadArtifactPath("artifact paths cannot contain ':'")
-        parts = candidate.split("/")
-        if any(part in ("..", ".") for part in parts):
-            raise BadArtifactPath("artifact paths cannot contain '.' or '..' segments")
-    return "/".join(part for part in path.split("/") if part)
-
-
-def resolve(artifact_uri: str, path: str | None) -> str:
-    """The real local path of ``path`` inside the run's artifact folder.
-
-    Raises BadArtifactPath for a malformed or escaping path, ArtifactNotFound when
-    nothing is there or a symlink leads outside the folder.
-    """
-    rel = clean_relative_path(path)
-    root = artifact_dir(artifact_uri)
-    if not root or not os.path.isdir(root):
-        raise ArtifactNotFound("this run has no artifacts yet")
-    real_root = os.path.realpath(root)
-    target = os.path.realpath(os.path.join(real_root, *rel.split("/")) if rel else real_root)
-    if target != real_root and os.path.commonpath([real_root, target]) != real_root:
-        raise ArtifactNotFound(f"no artifact {rel!r} in this run")
-    if not os.path.exists(target):
-        raise ArtifactNotFound(f"no artifact {rel!r} in this run")
-    return target
-
-
-def list_dir(artifact_uri: str, path: str | None) -> list[dict]:
+def list_dir(client: MlflowClient, run_id: str, path: str | None) -> list[dict]:
     """The entries of one artifact folder, folders first, as MLflow's FileInfo dicts."""
-    rel = clean_relative_path(path)
-    try:
-        folder = resolve(artifact_uri, rel)
-    except ArtifactNotFound:
-        if not rel:
-            return []  # a run without artifacts lists as empty, like MLflow
-        raise
-    if not os.path.isdir(folder):
-        raise ArtifactNotFound(f"{rel!r} is a file, not a folder")
-    real_root = os.path.realpath(artifact_dir(artifact_uri))
-    entries = []
-    with os.scandir(folder) as it:
-        for entry in it:
-            full = os.path.realpath(entry.path)
-            # A symlink pointing out of the run is not listed at all.
-            if os.path.commonpath([real_root, full]) != real_root:
-                continue
-            is_dir = os.path.isdir(full)
-            entries.append(
-                {
-                    "path": f"{rel}/{entry.name}" if rel else entry.name,
-                    "is_dir": is_dir,
-                    "file_size": None if is_dir else os.path.getsize(full),
-                }
-            )
+    if path:
+        folder = client.artifact_local_path(run_id, path)
+        if not os.path.isdir(folder):
+            raise _not_found(f"{path!r} is a file, not a folder")
+    entries = [
+        {"path": f.path, "is_dir": f.is_dir, "file_size": f.file_size}
+        for f in client.list_artifacts(run_id, path or None)
+    ]
     entries.sort(key=lambda e: (not e["is_dir"], e["path"].lower()))
     return entries
+
+
+def file_path(client: MlflowClient, run_id: str, path: str) -> str:
+    """The local path of one artifact file of the run."""
+    target = client.artifact_local_path(run_id, path)
+    if not os.path.isfile(target):
+        raise _not_found(f"{path!r} is not a file")
+    return target
 
 
 def preview_kind(path: str) -> str:
@@ -180,12 +113,12 @@ class Preview:
         }
 
 
-def preview(artifact_uri: str, path: str) -> Preview:
+def preview(client: MlflowClient, run_id: str, path: str) -> Preview:
     """What the run page shows for one file: its first bytes as text, or just its kind."""
-    rel = clean_relative_path(path)
-    target = resolve(artifact_uri, rel)
+    target = client.artifact_local_path(run_id, path)
     if os.path.isdir(target):
-        raise ArtifactNotFound(f"{rel!r} is a folder; list it instead")
+        raise _not_found(f"{path!r} is a folder; list it instead")
+    rel = read_path(path)
     size = os.path.getsize(target)
     kind = preview_kind(rel)
     if kind == "image":

@@ -114,7 +114,7 @@ def serve(
         )
     import uvicorn
 
-    store = app.state.reader.db_path
+    store = app.state.client.describe_store()
     echo(f"minitrack UI for {store}")
     echo(f"Open {url_for(host, sock.getsockname()[1])} in your browser (Ctrl+C to stop).")
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")

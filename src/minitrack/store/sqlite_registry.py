@@ -44,19 +44,6 @@ def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def _search_builders():
-    # minitrack.search owns the registry grammar (branch h-search). Until it is merged the
-    # temporary builders stand in; see that module's docstring.
-    try:
-        from minitrack.search import build_model_version_search, build_registered_model_search
-    except ImportError:
-        from minitrack.search._registry_temporary import (
-            build_model_version_search,
-            build_registered_model_search,
-        )
-    return build_registered_model_search, build_model_version_search
-
-
 def no_model_error(name: str) -> MinitrackException:
     return MinitrackException(
         f"Registered Model with name={name} not found. See the registered models with "
@@ -284,8 +271,9 @@ class SqliteRegistryStore:
         order_by: list[str] | None = None,
         offset: int = 0,
     ) -> list[RegisteredModel]:
-        build, _ = _search_builders()
-        sql, args = build(filter_string, order_by, max_results, offset)
+        from minitrack.search import build_registered_model_search
+
+        sql, args = build_registered_model_search(filter_string, order_by, max_results, offset)
 
         def work(conn):
             names = [r[0] for r in conn.execute(sql, args)]
@@ -447,8 +435,9 @@ class SqliteRegistryStore:
         order_by: list[str] | None = None,
         offset: int = 0,
     ) -> list[ModelVersion]:
-        _, build = _search_builders()
-        sql, args = build(filter_string, order_by, max_results, offset)
+        from minitrack.search import build_model_version_search
+
+        sql, args = build_model_version_search(filter_string, order_by, max_results, offset)
 
         def work(conn):
             keys = [(r[0], r[1]) for r in conn.execute(sql, args)]

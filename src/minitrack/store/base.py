@@ -1,0 +1,243 @@
+"""The store interface: every operation the client needs from a tracking store.
+
+Shaped after MLflow's ``AbstractStore``: experiments, runs, logging, search and the
+artifact location of each run. ``SqliteStore`` (a local file) implements it, and so
+does any store added later (a REST client of a tracking server, for one). The client
+calls only these methods and never learns which store it holds.
+
+The client validates every value before it calls a store: a store trusts what it is
+given (ids are clean strings, keys are checked, metric values are floats, timestamps
+are int64 milliseconds) and only enforces what needs the stored state (a run that is
+not active, a param whose value would change, a name that is taken).
+
+The read side also serves the web UI, so the methods below the ``UI`` line exist for
+pages: summaries, the keys of an experiment's columns, a page of runs with its total.
+They have plain implementations here, in terms of the others, that a store may
+replace with a faster one.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+from minitrack.entities import Experiment, Metric, Run, RunInfo, ViewType
+
+
+@dataclass
+class RunColumns:
+    """The columns of a search_runs DataFrame, one list per column key.
+
+    ``run_ids`` fixes the row order. Every column is a pair ``(positions, values)``: the
+    rows (indexes into ``run_ids``) that have a value, and those values. ``base`` holds
+    ``experiment_id, status, artifact_uri, start_time, end_time`` (a value may be None);
+    ``metrics`` (floats,
+    NaN allowed), ``params`` and ``tags`` (str) are keyed by the logged key.
+    """
+
+    run_ids: list[str]
+    base: dict[str, tuple[list[int], list]] = field(default_factory=dict)
+    metrics: dict[str, tuple[list[int], list[float]]] = field(default_factory=dict)
+    params: dict[str, tuple[list[int], list[str]]] = field(default_factory=dict)
+    tags: dict[str, tuple[list[int], list[str]]] = field(default_factory=dict)
+
+    BASE_COLUMNS = ("experiment_id", "status", "artifact_uri", "start_time", "end_time")
+
+    @classmethod
+    def from_runs(cls, runs: list[Run]) -> RunColumns:
+        columns = cls([run.info.run_id for run in runs])
+        for name in cls.BASE_COLUMNS:
+            columns.base[name] = (
+                list(range(len(runs))),
+                [getattr(run.info, name) for run in runs],
+            )
+        for row, run in enumerate(runs):
+            for kind, values in (
+                ("metrics", run.data.metrics),
+                ("params", run.data.params),
+                ("tags", run.data.tags),
+            ):
+                table = getattr(columns, kind)
+                for key, value in values.items():
+                    positions, found = table.setdefault(key, ([], []))
+                    positions.append(row)
+                    found.append(value)
+        return columns
+
+
+@dataclass(frozen=True)
+class ExperimentActivity:
+    """How many active runs an experiment has, and when anything in it last happened (ms)."""
+
+    run_count: int
+    last_activity: int | None
+
+
+class AbstractStore(ABC):
+    """A tracking store: what ``MlflowClient`` calls, with validated arguments."""
+
+    #: Where artifacts of new experiments go, as a local path or URI.
+    artifact_root: str
+
+    @abstractmethod
+    def describe(self) -> str:
+        """A one-line name of the store for messages, e.g. '/home/ada/mlflow.db'."""
+
+    def check_available(self) -> None:  # noqa: B027 - most stores have nothing to check
+        """Raise MinitrackException when the store can no longer be used as opened."""
+
+    # -- experiments ----------------------------------------------------------------------
+
+    @abstractmethod
+    def create_experiment(
+        self, name: str, artifact_location: str | None, tags: list[tuple[str, str]]
+    ) -> str:
+        """Create an experiment; RESOURCE_ALREADY_EXISTS when the name is taken."""
+
+    @abstractmethod
+    def get_experiment(self, experiment_id: str) -> Experiment: ...
+
+    @abstractmethod
+    def get_experiment_by_name(self, name: str) -> Experiment | None: ...
+
+    @abstractmethod
+    def search_experiments(
+        self,
+        view_type: int,
+        max_results: int | None,
+        filter_string: str | None,
+        order_by: list[str] | None,
+        offset: int,
+    ) -> list[Experiment]: ...
+
+    @abstractmethod
+    def delete_experiment(self, experiment_id: str) -> None: ...
+
+    @abstractmethod
+    def restore_experiment(self, experiment_id: str) -> None: ...
+
+    @abstractmethod
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None: ...
+
+    @abstractmethod
+    def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None: ...
+
+    @abstractmethod
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None: ...
+
+    # -- runs -----------------------------------------------------------------------------
+
+    @abstractmethod
+    def create_run(
+        self,
+        experiment_id: str,
+        user_id: str | None,
+        start_time: int | None,
+        tags: dict[str, str],
+        run_name: str | None,
+    ) -> Run: ...
+
+    @abstractmethod
+    def get_run(self, run_id: str) -> Run: ...
+
+    @abstractmethod
+    def update_run_info(
+        self, run_id: str, status: str, end_time: int | None, run_name: str | None
+    ) -> RunInfo: ...
+
+    @abstractmethod
+    def delete_run(self, run_id: str) -> None: ...
+
+    @abstractmethod
+    def restore_run(self, run_id: str) -> None: ...
+
+    # -- logging --------------------------------------------------------------------------
+
+    @abstractmethod
+    def log_metric(self, run_id: str, key: str, value: float, timestamp: int, step: int) -> None:
+        """Log one value; ``value`` is a float and may be NaN or infinite."""
+
+    @abstractmethod
+    def log_param(self, run_id: str, key: str, value: str) -> None: ...
+
+    @abstractmethod
+    def set_tag(self, run_id: str, key: str, value: str) -> None: ...
+
+    @abstractmethod
+    def delete_tag(self, run_id: str, key: str) -> None: ...
+
+    @abstractmethod
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: list[tuple[str, float, int, int]],
+        params: list[tuple[str, str]],
+        tags: list[tuple[str, str]],
+    ) -> None:
+        """Metrics as ``(key, value, timestamp, step)``, all or nothing."""
+
+    @abstractmethod
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        """Every value of ``key``, ordered by step, timestamp and value."""
+
+    # -- search ---------------------------------------------------------------------------
+
+    @abstractmethod
+    def search_run_ids(
+        self,
+        experiment_ids: list[str],
+        filter_string: str,
+        run_view_type: int,
+        max_results: int | None,
+        order_by: list[str] | None,
+        offset: int = 0,
+    ) -> list[str]:
+        """Ids of the matching runs, in result order."""
+
+    @abstractmethod
+    def load_runs(self, run_ids: list[str]) -> list[Run]:
+        """The runs with these ids, in this order (unknown ids are left out)."""
+
+    def run_columns(self, run_ids: list[str]) -> RunColumns:
+        """search_runs' DataFrame columns for these runs."""
+        return RunColumns.from_runs(self.load_runs(run_ids))
+
+    # -- UI: what the pages read, beyond the calls above -----------------------------------
+
+    def experiment_activity(self, experiment_ids: list[str]) -> dict[str, ExperimentActivity]:
+        """Active-run counts and last activity of these experiments."""
+        out = {}
+        for exp_id in experiment_ids:
+            ids = self.search_run_ids([exp_id], "", ViewType.ACTIVE_ONLY, None, None)
+            runs = self.load_runs(ids)
+            times = [r.info.end_time or r.info.start_time for r in runs]
+            times = [t for t in times if t is not None]
+            out[exp_id] = ExperimentActivity(len(runs), max(times) if times else None)
+        return out
+
+    def run_keys(self, experiment_id: str) -> dict[str, list[str]]:
+        """The metric, param and tag keys the experiment's active runs have logged."""
+        ids = self.search_run_ids([experiment_id], "", ViewType.ACTIVE_ONLY, None, None)
+        keys: dict[str, set[str]] = {"metrics": set(), "params": set(), "tags": set()}
+        for run in self.load_runs(ids):
+            keys["metrics"].update(run.data.metrics)
+            keys["params"].update(run.data.params)
+            keys["tags"].update(run.data.tags)
+        return {kind: sorted(found) for kind, found in keys.items()}
+
+    def search_run_page(
+        self,
+        experiment_ids: list[str],
+        filter_string: str,
+        run_view_type: int,
+        order_by: list[str] | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[str], int]:
+        """One page of matching run ids and how many runs match in all."""
+        every = self.search_run_ids(experiment_ids, filter_string, run_view_type, None, order_by)
+        return every[offset : offset + limit], len(every)
+
+    def metric_histories(self, run_ids: list[str], key: str) -> dict[str, list[Metric]]:
+        """``get_metric_history`` of several runs (unknown runs: RESOURCE_DOES_NOT_EXIST)."""
+        return {run_id: self.get_metric_history(run_id, key) for run_id in run_ids}
