@@ -742,6 +742,11 @@ class MlflowClient:
             _encode_token(offset + max_results) if more else None,
         )
 
+    def get_store_id(self) -> str:
+        """minitrack's own: the random id this store file got when it was created or
+        upgraded (32 hex characters). A copy of the runs records ``<store id>/<run id>``."""
+        return self._store.get_store_id()
+
     # -- registry helpers (private: the fluent API and the models code use them) ----------
 
     def _ensure_registered_model(self, name: str) -> bool:
