@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 import minitrack
@@ -201,3 +206,45 @@ def test_register_model_with_tags_via_log_model_registered_model_name(client):
     _, again = log_linear_model(5.0, registered_model_name="taxi")
     assert again.registered_model_version == 2
     assert predictions("models:/taxi/latest") == [5.0, 10.0, 15.0]
+
+
+def test_a_version_made_from_a_runs_uri_source_loads(client):
+    run_id, info = log_linear_model(6.0)
+    client.create_registered_model("direct")
+    made = client.create_model_version("direct", f"runs:/{run_id}/model", run_id)
+    assert client.get_model_version_download_uri("direct", made.version) == f"runs:/{run_id}/model"
+    assert predictions("models:/direct/1") == [6.0, 12.0, 18.0]
+
+
+_REGISTER_IN_A_CHILD = """
+import sys
+import minitrack
+minitrack.set_tracking_uri(sys.argv[1])
+for _ in range(5):
+    print(minitrack.register_model(sys.argv[2], "shared").version)
+"""
+
+
+def test_processes_registering_at_once_get_distinct_version_numbers(tmp_path):
+    run_id, _ = log_linear_model(1.0)
+    uri = minitrack.get_tracking_uri()
+    src = str(Path(minitrack.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": src}
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", _REGISTER_IN_A_CHILD, uri, f"runs:/{run_id}/model"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for _ in range(3)
+    ]
+    numbers = []
+    for child in children:
+        out, err = child.communicate(timeout=300)
+        assert child.returncode == 0, err
+        numbers += [int(line) for line in out.split()]
+    assert sorted(numbers) == list(range(1, 16))
+    versions = minitrack.MlflowClient().search_model_versions("name = 'shared'")
+    assert sorted(mv.version for mv in versions) == list(range(1, 16))
