@@ -45,9 +45,9 @@ VENV_MIN_PYTHON = (3, 10)  # pyproject.toml's requires-python
 MIN_FREE_GB = 3.0  # the lessons stack with XGBoost, JupyterLab and pyarrow takes ~2 GB
 MINIFORGE_URL = "https://github.com/conda-forge/miniforge#install"
 CONDA_TOOLS = ("micromamba", "mamba", "conda")  # fastest first
-# What the long steps download, told to the student before they start (measured on Linux).
-INSTALL_SIZE = "the kit and about 130 packages (about 600 MB)"
-CONDA_SIZE = "about 200 conda-forge packages (about 1.5 GB)"
+# What the long steps install, told to the student before they start (uv counted 120 on Linux).
+INSTALL_SIZE = "the kit and about 120 packages"
+CONDA_SIZE = "Python and the whole course stack from conda-forge"
 HEARTBEAT_SECONDS = 15.0  # a quiet installer gets a "still working" line this often
 
 
@@ -502,7 +502,7 @@ def setup_venv(args, runner: Runner, prefix: Path, extras: str) -> tuple[list[st
         runner.run(
             [sys.executable, "-m", "venv", str(prefix)],
             "Creating the environment",
-            expect="a few seconds: an empty environment with pip",
+            expect="an empty environment with pip: usually well under a minute",
         )
     else:
         step(f"Updating the environment in {prefix}")

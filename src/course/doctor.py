@@ -106,7 +106,8 @@ def check_environment(options: Options) -> Result:
     kind = envinfo.environment_kind(sys.prefix)
     activated = envinfo.activated_environment()
     details = {"kind": kind, "prefix": sys.prefix, "activated": activated}
-    if activated and not envinfo.is_inside(sys.executable, activated):
+    # sys.prefix, not sys.executable: a venv's python is a link to the base interpreter
+    if activated and not envinfo.is_inside(sys.prefix, activated):
         return Result(
             "environment",
             WARN,

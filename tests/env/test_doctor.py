@@ -335,3 +335,10 @@ def test_with_the_environment_on_path_fixes_say_just_course(tmp_path, free_port)
     )
     assert "Fix the failures above, then run `course doctor` again." in result.stdout
     assert "Download it with `course data fetch`" in result.stdout
+
+
+def test_activated_venv_of_this_python_passes(doctor, monkeypatch):
+    # A venv's bin/python is a link to the base interpreter: being active must still count.
+    monkeypatch.setenv("VIRTUAL_ENV", sys.prefix)
+    result = doctor()
+    assert status_of(result.output, "environment") == "PASS", result.output
