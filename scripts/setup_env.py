@@ -7,6 +7,9 @@
     python3 scripts/setup_env.py --force    # recreate from scratch
     python3 scripts/setup_env.py --remove   # delete the environment and its Jupyter kernel
 
+It only ever deletes what it created: each environment and kernel folder it makes gets a
+marker holding the folder's own path, and anything without one is refused with a message.
+
 With micromamba, mamba or conda available, the conda environment ``exp-tracking`` is created
 from ``conda-lock.yml`` when the repository has one, else from ``environment.yml`` (the course's
 recommended path). Without any of them, a ``.venv`` in the repository gets the kit and its
@@ -655,7 +658,7 @@ def setup_conda(args, runner: Runner, tool: str, exe: str, extras: str):
     verb = "Updating" if exists else "Creating"
     step(f"{verb} the conda environment {' '.join(target)}")
     expect = (
-        f"{CONDA_SIZE}: often 5-15 minutes, most of it quiet while {tool} solves and downloads; "
+        f"{CONDA_SIZE}: often several minutes, much of it quiet while {tool} solves and downloads; "
         "its progress follows"
     )
     for command in conda_commands(tool, exe, target, exists, lock, conda_lock):
@@ -700,8 +703,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--dev", action="store_true", help="also install the test tools")
     parser.add_argument("--dry-run", action="store_true", help="print the commands, change nothing")
-    parser.add_argument("--force", action="store_true", help="delete and recreate the environment")
-    parser.add_argument("--remove", action="store_true", help="delete the environment and kernel")
+    parser.add_argument(
+        "--force", action="store_true", help="delete and recreate the environment setup created"
+    )
+    parser.add_argument(
+        "--remove", action="store_true", help="delete the environment and kernel setup created"
+    )
     parser.add_argument("--prefix", help="where the environment goes (default: .venv, or conda's)")
     parser.add_argument("--name", default=ENV_NAME, help=f"conda environment name ({ENV_NAME})")
     parser.add_argument("--venv", action="store_true", help="use a venv even if conda is there")

@@ -29,7 +29,7 @@ def test_quiet_conda_create_gets_a_warning_first_and_a_heartbeat(
     )
     assert result.returncode == 0, result.stdout + result.stderr
     before = lines_before_command(result.stdout, f"$ {stand_in_conda.exe} env create")
-    assert "often 5-15 minutes, most of it quiet while conda solves and downloads" in before[-1]
+    assert "often several minutes, much of it quiet while conda solves and downloads" in before[-1]
     beats = re.findall(r"creating the environment: still working, (\d+) s so far", result.stdout)
     assert len(beats) >= 2, result.stdout
     assert [int(b) for b in beats] == sorted(int(b) for b in beats)  # the time keeps counting
