@@ -133,9 +133,7 @@ def test_imports_only_go_down():
         for target in sorted(imports):
             there = layer_of(target)
             if here is not None and there is not None and there > here:
-                upward.append(
-                    f"{module} ({LAYERS[here][0]}) imports {target} ({LAYERS[there][0]})"
-                )
+                upward.append(f"{module} ({LAYERS[here][0]}) imports {target} ({LAYERS[there][0]})")
     assert not upward, "imports that go up a layer:\n" + "\n".join(upward)
 
 

@@ -13,6 +13,7 @@ import ntpath
 import os
 import posixpath
 import re
+from urllib.parse import unquote
 
 from minitrack.exceptions import MinitrackException
 
@@ -45,7 +46,9 @@ def db_path_from_uri(uri: str, cwd: str | None = None) -> str:
                 f"Invalid tracking URI {uri!r}: a SQLite URI looks like 'sqlite:///mlflow.db' "
                 "(three slashes for a relative path, four for an absolute one)."
             )
-        rest = rest[2:].split("?", 1)[0]  # drop '//' and driver options
+        # Drop '//' and driver options, then percent-decode once, as SQLAlchemy's URL
+        # parsing (and so MLflow) does: 'sqlite:///a%20b.db' is the file 'a b.db'.
+        rest = unquote(rest[2:].split("?", 1)[0])
         if rest in ("", "/", "/:memory:"):
             return ":memory:"
         if not rest.startswith("/"):

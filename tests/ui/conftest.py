@@ -64,11 +64,22 @@ def wait_for_health(url: str, proc: subprocess.Popen, timeout: float = 30.0) -> 
 
 
 class RunningServer:
+    """`minitrack ui` on a free port; ``args`` are extra options (``--host``, ...).
+    ``connect`` is the address the tests talk to (loopback, whatever ``--host`` says)."""
+
     def __init__(
-        self, tracking_uri: str, cwd: Path, port: int | None = None, env: dict | None = None
+        self,
+        tracking_uri: str,
+        cwd: Path,
+        port: int | None = None,
+        env: dict | None = None,
+        args: tuple[str, ...] = (),
+        connect: str = "127.0.0.1",
     ) -> None:
         self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.connect = connect
+        shown = f"[{connect}]" if ":" in connect else connect
+        self.url = f"http://{shown}:{self.port}"
         self.proc = subprocess.Popen(
             [
                 *minitrack_command(),
@@ -77,6 +88,7 @@ class RunningServer:
                 tracking_uri,
                 "--port",
                 str(self.port),
+                *args,
             ],
             cwd=cwd,
             env={**os.environ, **(env or {})},
@@ -87,21 +99,24 @@ class RunningServer:
         wait_for_health(self.url, self.proc)
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
+        """Stop the server; what it printed is kept in proc_stdout and proc_stderr."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        if self.proc.stdout.closed:  # a test already read them
             self.proc.wait(timeout=10)
+            return
+        try:
+            self.proc_stdout, self.proc_stderr = self.proc.communicate(timeout=10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-            self.proc.wait()
-        for stream in (self.proc.stdout, self.proc.stderr):
-            stream.close()
+            self.proc_stdout, self.proc_stderr = self.proc.communicate()
 
 
 def raw_get(
     server: RunningServer, path: str, host: str | None = None
 ) -> tuple[int, dict[str, str], str]:
     """GET a request target exactly as written (no client-side clean-up of the URL)."""
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    conn = http.client.HTTPConnection(server.connect, server.port, timeout=10)
     try:
         conn.putrequest("GET", path, skip_accept_encoding=True, skip_host=host is not None)
         if host is not None:
@@ -121,6 +136,30 @@ def get_json(server: RunningServer, endpoint: str, **params) -> tuple[int, dict]
     query = urlencode(params, doseq=True)
     status, _, body = raw_get(server, f"{endpoint}?{query}" if query else endpoint)
     return status, json.loads(body)
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium from the system package, driven by Playwright."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is missing: install it with `apt-get install -y chromium`")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
 
 
 @pytest.fixture(scope="session")

@@ -72,9 +72,7 @@ def test_every_accepted_name_is_listed_previewed_and_downloaded(named_store):
     client, run_id, server, _ = named_store
     stored = set(ACCEPTED.values())
     assert _all_files(server, run_id) == stored
-    assert {f.path for f in client.list_artifacts(run_id)} >= {
-        p.split("/")[0] for p in stored
-    }
+    assert {f.path for f in client.list_artifacts(run_id)} >= {p.split("/")[0] for p in stored}
     for logged, stored_as in ACCEPTED.items():
         status, preview = get_json(server, f"/api/runs/{run_id}/artifacts/preview", path=stored_as)
         assert status == 200, (stored_as, preview)

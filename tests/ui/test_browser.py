@@ -21,31 +21,8 @@ from .fill_store import N_XGBOOST, XSS_NAME, XSS_PARAM
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(120)]
 
-CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "ui"
 POLL_WAIT_MS = 15_000  # the pages poll every 3 s
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is missing: install it with `apt-get install -y chromium`")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -218,7 +195,10 @@ def test_without_plotly_the_pages_work_and_charts_say_how_to_install(page, ui_st
     shadow.mkdir(parents=True)
     (shadow / "__init__.py").write_text("raise ImportError('plotly is not installed')\n")
     server = RunningServer(
-        ui_store.tracking_uri, ui_store.folder, env={"PYTHONPATH": str(shadow.parent)}
+        ui_store.tracking_uri,
+        ui_store.folder,
+        # Prepended, so the server still runs this checkout's minitrack.
+        env={"PYTHONPATH": os.pathsep.join([str(shadow.parent), os.environ.get("PYTHONPATH", "")])},
     )
     try:
         page.goto(f"{server.url}/runs/{ui_store.run_ids['best-xgb']}")

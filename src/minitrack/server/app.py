@@ -17,11 +17,7 @@ from starlette.staticfiles import StaticFiles
 
 from minitrack.client import MlflowClient
 from minitrack.server import api
-from minitrack.server.security import (
-    LoopbackHostMiddleware,
-    SecurityHeadersMiddleware,
-    is_loopback,
-)
+from minitrack.server.security import HostCheckMiddleware, SecurityHeadersMiddleware
 
 STATIC_DIR = os.path.join(os.path.dirname(__file__), "static")
 
@@ -101,12 +97,12 @@ async def plotly_js(request: Request) -> Response:
 def create_app(
     backend_store_uri: str = "sqlite:///mlflow.db",
     default_artifact_root: str | None = None,
-    host: str | None = None,
+    host_policy=None,
 ) -> Starlette:
     """The UI over one store. ``default_artifact_root`` is shown for information only:
-    each run's artifacts are read from the ``artifact_uri`` stored with it. ``host`` is
-    the address the server listens on: on a loopback address, only loopback Host
-    headers are answered."""
+    each run's artifacts are read from the ``artifact_uri`` stored with it.
+    ``host_policy`` (a ``hosts.HostPolicy``) says which Host headers are answered;
+    ``serve`` always passes one, None (in-process use) checks nothing."""
     routes = [
         Route("/health", health),
         Route("/", _page("experiments")),
@@ -118,8 +114,8 @@ def create_app(
         *api.routes,
     ]
     middleware = [Middleware(SecurityHeadersMiddleware)]
-    if host is not None and is_loopback(host):
-        middleware.append(Middleware(LoopbackHostMiddleware))
+    if host_policy is not None:
+        middleware.append(Middleware(HostCheckMiddleware, policy=host_policy))
     app = Starlette(routes=routes, middleware=middleware)
     app.state.client = MlflowClient(backend_store_uri, read_only=True)
     app.state.backend_store_uri = backend_store_uri

@@ -1,4 +1,4 @@
-"""Security headers on every response.
+"""Security headers on every response, and the Host check (policy in ``hosts.py``).
 
 The pages load only our own scripts (no inline script, no eval), so the
 Content-Security-Policy can forbid everything else. Plotly sets inline
@@ -6,6 +6,8 @@ styles on the elements it draws, hence ``style-src 'unsafe-inline'``.
 """
 
 from __future__ import annotations
+
+import json
 
 PAGE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -46,40 +48,41 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")
+# Answered whatever the Host, as MLflow does: load balancers probe it by IP, and it says only OK.
+HOST_CHECK_EXEMPT = ("/health",)
 
 
-def is_loopback(host: str) -> bool:
-    return host in LOOPBACK_NAMES or host.startswith("127.")
+class HostCheckMiddleware:
+    """Answers only requests whose Host header the policy allows (DNS rebinding);
+    anything else, a missing, repeated or malformed Host included, gets a 403 JSON error."""
 
-
-class LoopbackHostMiddleware:
-    """Refuses requests whose Host header is not a loopback name (DNS rebinding).
-
-    A web page on another site could point its own domain at 127.0.0.1 and read
-    the runs through the visitor's browser; its requests carry that domain as Host.
-    Used only when the server listens on a loopback address.
-    """
-
-    def __init__(self, app) -> None:
+    def __init__(self, app, policy) -> None:
         self.app = app
+        self.policy = policy
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] == "http":
-            host = dict(scope.get("headers", [])).get(b"host", b"").decode("latin-1")
-            name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-            if name and not is_loopback(name.lower()):
-                body = (
-                    f"Host {host!r} is not allowed: this minitrack UI listens on a loopback "
-                    "address; open it as http://127.0.0.1:<port> (or start it with --host)."
-                ).encode()
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 403,
-                        "headers": [(b"content-type", b"text/plain; charset=utf-8")],
-                    }
-                )
-                await send({"type": "http.response.body", "body": body})
+        if scope["type"] == "http" and scope.get("path") not in HOST_CHECK_EXEMPT:
+            hosts = [v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"host"]
+            if len(hosts) != 1 or not self.policy.allows(hosts[0]):
+                await self._refuse(send, hosts)
                 return
         await self.app(scope, receive, send)
+
+    async def _refuse(self, send, hosts: list[str]) -> None:
+        shown = repr(hosts[0]) if len(hosts) == 1 else f"{len(hosts)} Host headers"
+        message = (
+            f"Host {shown} is not allowed here (a guard against DNS rebinding): open the UI "
+            "at the address `minitrack ui` printed, or add this host to its --allowed-hosts."
+        )
+        body = json.dumps({"error_code": "PERMISSION_DENIED", "message": message}).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 403,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})

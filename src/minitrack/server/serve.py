@@ -1,4 +1,4 @@
-"""Start the UI: check the port, warn about public hosts, print the URL, run uvicorn.
+"""Start the UI: check the port, warn about network binds, print the URL, run uvicorn.
 
 The listening socket is bound here, before uvicorn starts, so "port taken" is
 reported in plain words (with a free port to use instead) rather than as a
@@ -11,8 +11,9 @@ import errno
 import socket
 import sys
 
+from minitrack.server.hosts import HostPolicy, bind_addresses, is_all_interfaces, is_network_bind
+
 EXIT_PORT_TAKEN = 2
-PUBLIC_HOSTS = ("0.0.0.0", "::", "")
 
 
 class PortInUse(OSError):
@@ -28,8 +29,17 @@ class PortInUse(OSError):
         super().__init__(f"Port {port} on {host} is already in use{airplay}.{hint}")
 
 
-def _family(host: str) -> socket.AddressFamily:
-    return socket.AF_INET6 if ":" in host else socket.AF_INET
+def _address(host: str) -> tuple[socket.AddressFamily, str]:
+    """The one address to listen on for ``--host`` (its first, IPv4 preferred)."""
+    return bind_addresses(host)[0]
+
+
+def _local_name(host: str) -> str:
+    """How this machine reaches a server on host: loopback for an all-interfaces bind."""
+    family, address = _address(host)
+    if is_all_interfaces(host):
+        return "::1" if family == socket.AF_INET6 else "127.0.0.1"
+    return address
 
 
 def _answers(host: str, port: int) -> bool:
@@ -38,7 +48,7 @@ def _answers(host: str, port: int) -> bool:
     Binding alone is not enough on macOS: AirPlay listens on *:5000 and a bind
     to 127.0.0.1:5000 can still succeed, leaving browsers talking to AirPlay.
     """
-    target = "127.0.0.1" if host in PUBLIC_HOSTS else host
+    target = _local_name(host)
     try:
         with socket.create_connection((target, port), timeout=0.25):
             return True
@@ -50,12 +60,13 @@ def bind(host: str, port: int) -> socket.socket:
     """A listening socket on host:port, or PortInUse naming a free port."""
     if port and _answers(host, port):
         raise PortInUse(host, port, find_free_port(host, port))
-    sock = socket.socket(_family(host), socket.SOCK_STREAM)
+    family, address = _address(host)
+    sock = socket.socket(family, socket.SOCK_STREAM)
     if sys.platform != "win32":
         # Lets a restarted server reuse a port in TIME_WAIT; never shares a live one.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        sock.bind((host, port))
+        sock.bind((address, port))
     except OSError as exc:
         sock.close()
         if exc.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1)):
@@ -69,9 +80,10 @@ def bind(host: str, port: int) -> socket.socket:
 def find_free_port(host: str, after: int) -> int | None:
     """The first port above ``after`` that can be bound on host (then released)."""
     for candidate in range(after + 1, min(after + 200, 65535)):
-        with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
+        family, address = _address(host)
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
             try:
-                probe.bind((host, candidate))
+                probe.bind((address, candidate))
             except OSError:
                 continue
         if not _answers(host, candidate):
@@ -80,7 +92,7 @@ def find_free_port(host: str, after: int) -> int | None:
 
 
 def url_for(host: str, port: int) -> str:
-    shown = "127.0.0.1" if host in PUBLIC_HOSTS else host
+    shown = _local_name(host) if is_all_interfaces(host) or ":" in host else host
     if ":" in shown:
         shown = f"[{shown}]"
     return f"http://{shown}:{port}"
@@ -90,33 +102,60 @@ def _echo(message: str, err: bool = False) -> None:
     print(message, file=sys.stderr if err else sys.stdout, flush=True)
 
 
+def host_policy(host: str, port: int, allowed_hosts: str | None) -> HostPolicy:
+    """``--allowed-hosts`` when given (it replaces the defaults, as in MLflow), else the
+    defaults for where the server listens."""
+    if allowed_hosts:
+        return HostPolicy.from_option(allowed_hosts)
+    return HostPolicy.default(host, port)
+
+
 def serve(
     backend_store_uri: str,
     default_artifact_root: str | None,
     host: str,
     port: int,
     echo=_echo,
+    allowed_hosts: str | None = None,
 ) -> int:
     """Run the UI until interrupted; returns the process exit code."""
     from minitrack.server.app import create_app
 
-    app = create_app(backend_store_uri, default_artifact_root, host=host)
+    host = host.strip()
+    network = is_network_bind(host)  # also: a --host that does not resolve fails here
+    if allowed_hosts:
+        HostPolicy.from_option(allowed_hosts)  # a bad entry is reported before binding
     try:
         sock = bind(host, port)
     except PortInUse as exc:
         echo(f"Error: {exc}", err=True)
         return EXIT_PORT_TAKEN
-    if host in PUBLIC_HOSTS:
+    try:
+        port = sock.getsockname()[1]
+        policy = host_policy(host, port, allowed_hosts)
+        app = create_app(backend_store_uri, default_artifact_root, host_policy=policy)
+    except BaseException:
+        sock.close()
+        raise
+    if network:
+        where = "all interfaces" if is_all_interfaces(host) else host
         echo(
-            f"Warning: listening on {host or 'all interfaces'}: anyone on your network can "
-            "read these runs, params and artifacts. Use --host 127.0.0.1 to keep them private.",
+            f"Warning: listening on {where} ({host or 'no --host'}): anyone on your network "
+            "can read these runs, params and artifacts. Use --host 127.0.0.1 to keep them "
+            "private.",
             err=True,
         )
     import uvicorn
 
-    store = app.state.client.describe_store()
-    echo(f"minitrack UI for {store}")
-    echo(f"Open {url_for(host, sock.getsockname()[1])} in your browser (Ctrl+C to stop).")
+    url = url_for(host, port)
+    echo(f"minitrack UI for {app.state.client.describe_store()}")
+    echo(f"Open {url} in your browser (Ctrl+C to stop).")
+    if not policy.allows(url.split("//", 1)[1]):
+        echo(
+            f"Note: --allowed-hosts does not include {url.split('//', 1)[1]}, so that address "
+            "answers 403; add it to the list to open the UI there.",
+            err=True,
+        )
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
     server = uvicorn.Server(config)
     try:

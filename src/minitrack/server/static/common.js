@@ -144,6 +144,16 @@ MT.plotlyReady = function (container) {
   return false;
 };
 
+// Logged text for a plotly label, legend, title, annotation or hover. Plotly
+// reads its own pseudo-HTML there (<a href>, <b>, <br>, &entities;), so a run
+// named <a href="..."> would become a link: escape it to show as written.
+MT.plotText = function (value) {
+  return String(value === null || value === undefined ? "" : value)
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;");
+};
+
 // Plotly defaults shared by all charts.
 MT.plotLayout = function (extra) {
   return Object.assign(

@@ -10,6 +10,9 @@
   document.title = "Compare runs - minitrack";
 
   const label = (run) => run.run_name || run.run_id.slice(0, 8);
+  // The same, as plotly text: shown as written, never as plotly's pseudo-HTML.
+  const plotLabel = (run) => MT.plotText(label(run));
+  const T = MT.plotText;
 
   // Every key with its values per run; numeric when every present value is a number.
   function columns(runs) {
@@ -91,11 +94,11 @@
         const lo = Math.min(...c.values);
         const hi = Math.max(...c.values);
         const scale = (v) => (hi === lo ? 0.5 : (v - lo) / (hi - lo));
-        return { col: c, scale, lo: MT.formatValue(lo), hi: MT.formatValue(hi) };
+        return { col: c, scale, lo: T(MT.formatValue(lo)), hi: T(MT.formatValue(hi)) };
       }
       const cats = [...new Set(c.values.map(String))].sort();
       const scale = (v) => (cats.length === 1 ? 0.5 : cats.indexOf(String(v)) / (cats.length - 1));
-      return { col: c, scale, lo: cats[0], hi: cats[cats.length - 1] };
+      return { col: c, scale, lo: T(cats[0]), hi: T(cats[cats.length - 1]) };
     });
     const colorCol = usable.find((c) => c.kind === "metrics" && c.numeric);
     const cLo = colorCol ? Math.min(...colorCol.values) : 0;
@@ -103,10 +106,10 @@
     const traces = runs.map((r, i) => ({
       type: "scatter",
       mode: "lines+markers",
-      name: label(r),
+      name: plotLabel(r),
       x: axes.map((_, j) => j),
       y: axes.map((a) => a.scale(a.col.values[i])),
-      text: axes.map((a) => `${a.col.id}: ${MT.formatValue(a.col.values[i])}`),
+      text: axes.map((a) => T(`${a.col.id}: ${MT.formatValue(a.col.values[i])}`)),
       hoverinfo: "name+text",
       line: { width: 2, color: colorCol ? viridis(cHi === cLo ? 0.5 : (colorCol.values[i] - cLo) / (cHi - cLo)) : undefined },
       showlegend: false,
@@ -115,7 +118,7 @@
       // An invisible trace that only carries the colour bar.
       traces.push({
         type: "scatter", mode: "markers", x: [null], y: [null], hoverinfo: "skip", showlegend: false,
-        marker: { color: [cLo, cHi], cmin: cLo, cmax: cHi, colorscale: "Viridis", showscale: true, colorbar: { title: { text: colorCol.key } } },
+        marker: { color: [cLo, cHi], cmin: cLo, cmax: cHi, colorscale: "Viridis", showscale: true, colorbar: { title: { text: T(colorCol.key) } } },
       });
     }
     // Each axis is labelled with its range; an axis where all runs agree gets one label.
@@ -132,7 +135,7 @@
       height: 380,
       margin: { l: 60, r: 60, t: 40, b: 60 },
       // Fixed ranges: zooming would break the brushes' pixel <-> value mapping.
-      xaxis: { tickvals: axes.map((_, j) => j), ticktext: axes.map((a) => a.col.id), showgrid: false, zeroline: false, range: [-PC_X_PAD, axes.length - 1 + PC_X_PAD], fixedrange: true },
+      xaxis: { tickvals: axes.map((_, j) => j), ticktext: axes.map((a) => T(a.col.id)), showgrid: false, zeroline: false, range: [-PC_X_PAD, axes.length - 1 + PC_X_PAD], fixedrange: true },
       yaxis: { visible: false, range: PC_Y_RANGE, fixedrange: true },
       annotations,
       shapes,
@@ -329,8 +332,8 @@
     if (!cx || !cy) return;
     window.Plotly.react(
       holder,
-      [{ type: "scatter", mode: "markers+text", x: cx.values, y: cy.values, text: runs.map(label), textposition: "top center", marker: { size: 11 } }],
-      MT.plotLayout({ xaxis: { title: { text: cx.id } }, yaxis: { title: { text: cy.id } } }),
+      [{ type: "scatter", mode: "markers+text", x: cx.values, y: cy.values, text: runs.map(plotLabel), textposition: "top center", marker: { size: 11 } }],
+      MT.plotLayout({ xaxis: { title: { text: T(cx.id) } }, yaxis: { title: { text: T(cy.id) } } }),
       MT.plotConfig
     );
   }
@@ -342,10 +345,10 @@
     window.Plotly.react(
       holder,
       [
-        { type: "contour", x: cx.values, y: cy.values, z: cz.values, colorscale: "Viridis", connectgaps: true, colorbar: { title: { text: cz.key } } },
-        { type: "scatter", mode: "markers", x: cx.values, y: cy.values, text: runs.map(label), marker: { color: "#fff", line: { color: "#000", width: 1 } }, showlegend: false },
+        { type: "contour", x: cx.values, y: cy.values, z: cz.values, colorscale: "Viridis", connectgaps: true, colorbar: { title: { text: T(cz.key) } } },
+        { type: "scatter", mode: "markers", x: cx.values, y: cy.values, text: runs.map(plotLabel), marker: { color: "#fff", line: { color: "#000", width: 1 } }, showlegend: false },
       ],
-      MT.plotLayout({ xaxis: { title: { text: cx.id } }, yaxis: { title: { text: cy.id } } }),
+      MT.plotLayout({ xaxis: { title: { text: T(cx.id) } }, yaxis: { title: { text: T(cy.id) } } }),
       MT.plotConfig
     );
   }
@@ -355,9 +358,9 @@
     const data = await MT.api("/api/metric-history", { key, run_id: runs.map((r) => r.run_id) });
     const traces = runs.map((r) => {
       const points = data.histories[r.run_id] || [];
-      return { type: "scatter", mode: points.length > 1 ? "lines" : "markers", name: label(r), x: points.map((p) => p.step), y: points.map((p) => p.value) };
+      return { type: "scatter", mode: points.length > 1 ? "lines" : "markers", name: plotLabel(r), x: points.map((p) => p.step), y: points.map((p) => p.value) };
     });
-    window.Plotly.react(holder, traces, MT.plotLayout({ xaxis: { title: { text: "step" } }, yaxis: { title: { text: key } } }), MT.plotConfig);
+    window.Plotly.react(holder, traces, MT.plotLayout({ xaxis: { title: { text: "step" } }, yaxis: { title: { text: T(key) } } }), MT.plotConfig);
   }
 
   function chartSection(title, id, controls, holder) {

@@ -1,5 +1,5 @@
-// One run: overview, description, params, metrics with a history chart each,
-// tags, and the artifact tree with previews and downloads.
+// One run: overview, description, params, metrics (a history chart for each
+// metric logged more than once), tags, and the artifact tree with previews and downloads.
 "use strict";
 
 (function () {
@@ -27,38 +27,49 @@
   }
 
   // ---- metrics and their histories ------------------------------------------
-  async function drawHistory(key, holder) {
+  // Every metric's latest value is in the table; a chart only for a metric logged
+  // more than once (a value per step or round). A single value as a one-dot chart
+  // on a -1..1 step axis would only look empty.
+  function drawHistory(key, points, holder) {
     if (!MT.plotlyReady(holder)) return;
-    const data = await MT.api("/api/metric-history", { key, run_id: [runId] });
-    const points = data.histories[runId] || [];
     const steps = new Set(points.map((p) => p.step));
-    // One value per step: plot against step. Many values at step 0: against time.
-    const byStep = steps.size > 1 || points.length === 1;
+    // One value per step: plot against step. Many values at one step: against time.
+    const byStep = steps.size > 1;
     const trace = {
       x: byStep ? points.map((p) => p.step) : points.map((p) => new Date(p.timestamp)),
       y: points.map((p) => p.value),
-      mode: points.length > 1 ? "lines+markers" : "markers",
-      name: key,
+      mode: "lines+markers",
+      name: MT.plotText(key),
       type: "scatter",
     };
     window.Plotly.react(
       holder,
       [trace],
-      MT.plotLayout({ title: { text: key }, height: 260, xaxis: { title: { text: byStep ? "step" : "time" } } }),
+      MT.plotLayout({ title: { text: MT.plotText(key) }, height: 260, xaxis: { title: { text: byStep ? "step" : "time" } } }),
       MT.plotConfig
     );
+  }
+
+  async function drawHistories(keys, charts) {
+    const histories = await Promise.all(
+      keys.map((key) => MT.api("/api/metric-history", { key, run_id: [runId] }).then((data) => [key, data.histories[runId] || []]))
+    );
+    for (const [key, points] of histories) {
+      if (points.length < 2) continue;
+      const holder = MT.el("div", { class: "chart metric-history", "data-metric": key });
+      charts.append(holder);
+      drawHistory(key, points, holder);
+    }
   }
 
   function renderMetrics(run) {
     const keys = Object.keys(run.metrics).sort();
     const box = MT.el("div", { id: "metrics" });
     box.append(kvTable("metrics-table", keys.map((k) => [k, run.metrics[k]]), "No metrics logged."));
-    const charts = MT.el("div", { class: "charts" });
-    for (const key of keys) {
-      const holder = MT.el("div", { class: "chart metric-history", "data-metric": key });
-      charts.append(holder);
-      drawHistory(key, holder).catch((e) => holder.append(MT.errorBox(e.message)));
-    }
+    const charts = MT.el("div", { id: "metric-charts", class: "charts" });
+    drawHistories(keys, charts)
+      .catch((e) => charts.append(MT.errorBox(e.message)))
+      .finally(() => charts.setAttribute("data-loaded", "true"));
     box.append(charts);
     return box;
   }
