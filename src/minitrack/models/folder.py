@@ -156,7 +156,8 @@ def log_model_folder(
     folder in the run's artifacts, so `runs:/<run_id>/<path>` keeps working too. With
     `registered_model_name`, the model is registered as a new version of that name.
     """
-    import minitrack
+    from minitrack import fluent
+    from minitrack.client import MlflowClient
 
     artifact_path = artifact_path or DEFAULT_ARTIFACT_PATH
     if registered_model_name is not None:
@@ -164,8 +165,8 @@ def log_model_folder(
 
         check_name(registered_model_name, "registered_model_name")  # before anything is written
     if run_id is None:
-        run_id = (minitrack.active_run() or minitrack.start_run()).info.run_id
-    client = minitrack.MlflowClient()
+        run_id = (fluent.active_run() or fluent.start_run()).info.run_id
+    client = MlflowClient()
     run = client.get_run(run_id)
     model_id = f"m-{uuid.uuid4().hex}"
     with tempfile.TemporaryDirectory(prefix="minitrack-model-") as tmp:
@@ -222,9 +223,10 @@ def get_model_info(model_uri: str | Path) -> ModelInfo:
 
 def _append_log_model_history(run_id: str, model: Model) -> None:
     """MLflow's `mlflow.log-model.history` tag: the UI's "Models" column reads it."""
-    import minitrack
+    from minitrack.client import MlflowClient
 
-    run = minitrack.MlflowClient().get_run(run_id)
+    client = MlflowClient()
+    run = client.get_run(run_id)
     history = json.loads(run.data.tags.get(LOG_MODEL_HISTORY_TAG, "[]"))
     kept = ("artifact_path", "flavors", "run_id", "utc_time_created", "model_uuid")
     history.append({key: value for key, value in model.to_dict().items() if key in kept})
@@ -232,7 +234,7 @@ def _append_log_model_history(run_id: str, model: Model) -> None:
     while len(value) > MAX_TAG_VALUE and len(history) > 1:
         history.pop(0)  # tag values are capped: keep the newest models
         value = json.dumps(history)
-    minitrack.MlflowClient().set_tag(run_id, LOG_MODEL_HISTORY_TAG, value)
+    client.set_tag(run_id, LOG_MODEL_HISTORY_TAG, value)
 
 
 __all__ = [
