@@ -12,7 +12,7 @@ import pytest
 import minitrack
 from minitrack.entities import ModelVersion, RegisteredModel
 
-from .conftest import log_linear_model, predictions
+from .conftest import X, log_linear_model, predictions
 
 
 def test_create_get_update_and_delete_a_registered_model(client):
@@ -248,3 +248,35 @@ def test_processes_registering_at_once_get_distinct_version_numbers(tmp_path):
     assert sorted(numbers) == list(range(1, 16))
     versions = minitrack.MlflowClient().search_model_versions("name = 'shared'")
     assert sorted(mv.version for mv in versions) == list(range(1, 16))
+
+
+def test_register_model_takes_logged_model_registry_and_folder_uris(client, tmp_path):
+    from sklearn.linear_model import LinearRegression
+
+    run_id, info = log_linear_model(2.0)
+    by_id = minitrack.register_model(f"models:/{info.model_id}", "by-id")
+    assert (by_id.source, by_id.run_id) == (f"models:/{info.model_id}", run_id)
+    again = minitrack.register_model("models:/by-id/1", "from-registry")
+    assert again.source == "models:/by-id/1" and again.run_id == run_id
+    folder = tmp_path / "saved"
+    minitrack.sklearn.save_model(LinearRegression().fit(X, X[:, 0]), folder)
+    saved = minitrack.register_model(str(folder), "from-folder")
+    assert saved.source == str(folder) and saved.run_id is None
+    for name in ("by-id", "from-registry"):
+        assert predictions(f"models:/{name}/1") == [2.0, 4.0, 6.0]
+    assert predictions("models:/from-folder/1") == [1.0, 2.0, 3.0]
+    with pytest.raises(minitrack.MinitrackException, match="not a model folder"):
+        minitrack.register_model(str(tmp_path), "nothing-there")
+    assert [m.name for m in client.search_registered_models()] == [
+        "by-id",
+        "from-folder",
+        "from-registry",
+    ]
+
+
+def test_the_mlmodel_file_names_its_logged_model(client):
+    from minitrack.models import Model
+
+    run_id, info = log_linear_model(1.0)
+    mlmodel = Model.load(client.artifact_local_path(run_id, "model"))
+    assert mlmodel.extra["model_id"] == info.model_id  # as MLflow 3 writes it
