@@ -58,7 +58,8 @@ SCRIPT = r"""
 import json, os, sys, logging, warnings
 logging.disable(logging.WARNING)
 warnings.filterwarnings("ignore")
-tracker, folder, names, folders = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4])
+tracker, folder = sys.argv[1], sys.argv[2]
+names, folders = json.loads(sys.argv[3]), json.loads(sys.argv[4])
 if tracker == "mlflow":
     import mlflow as t
 else:
