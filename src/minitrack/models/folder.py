@@ -245,3 +245,12 @@ __all__ = [
     "log_model_folder",
     "save_model_folder",
 ]
+
+
+def reject_conda_env(conda_env: Any) -> None:
+    """Every flavour's log_model/save_model: conda.yaml is written, never taken."""
+    if conda_env is not None:
+        raise MinitrackException(
+            "conda_env is not supported: minitrack writes conda.yaml from the installed "
+            "versions. Use pip_requirements= or extra_pip_requirements= instead."
+        )
