@@ -13,7 +13,14 @@ from __future__ import annotations
 
 def routes() -> list:
     """Every route of MLflow's REST API that the server answers, family by family."""
-    from minitrack.server.rest import artifacts_proxy, experiments, routing, runs
+    from minitrack.server.rest import (
+        artifacts_proxy,
+        experiments,
+        logged_models,
+        registry,
+        routing,
+        runs,
+    )
 
-    families = [experiments, runs]
+    families = [experiments, runs, logged_models, registry]
     return [*artifacts_proxy.routes, *routing.routes(families)]

@@ -87,3 +87,73 @@ def file_info(f, path: str | None = None) -> dict:
             "file_size": None if f.is_dir else f.file_size,
         }
     )
+
+
+# -- registry and logged models ------------------------------------------------------------
+
+LOGGED_MODEL_STATUS = {"PENDING": "LOGGED_MODEL_PENDING", "READY": "LOGGED_MODEL_READY",
+                       "FAILED": "LOGGED_MODEL_UPLOAD_FAILED"}  # fmt: skip
+
+
+def model_version(mv) -> dict:
+    return _clean(
+        {
+            "name": mv.name,
+            "version": str(mv.version),
+            "creation_timestamp": mv.creation_timestamp,
+            "last_updated_timestamp": mv.last_updated_timestamp,
+            "user_id": mv.user_id,
+            "current_stage": mv.current_stage,
+            "description": mv.description,
+            "source": mv.source,
+            "run_id": mv.run_id,
+            "status": mv.status,
+            "status_message": mv.status_message,
+            "tags": key_values(mv.tags),
+            "run_link": mv.run_link,
+            "aliases": list(mv.aliases),
+            "model_id": mv.model_id,
+        }
+    )
+
+
+def registered_model(rm) -> dict:
+    return _clean(
+        {
+            "name": rm.name,
+            "creation_timestamp": rm.creation_timestamp,
+            "last_updated_timestamp": rm.last_updated_timestamp,
+            "description": rm.description,
+            "latest_versions": [model_version(v) for v in rm.latest_versions],
+            "tags": key_values(rm.tags),
+            "aliases": [{"alias": a, "version": str(v)} for a, v in rm.aliases.items()],
+        }
+    )
+
+
+def logged_model(lm) -> dict:
+    return {
+        "info": _clean(
+            {
+                "model_id": lm.model_id,
+                "experiment_id": lm.experiment_id,
+                "name": lm.name,
+                "creation_timestamp_ms": lm.creation_timestamp,
+                "last_updated_timestamp_ms": lm.last_updated_timestamp,
+                "artifact_uri": lm.artifact_location,
+                "status": LOGGED_MODEL_STATUS.get(lm.status, "LOGGED_MODEL_STATUS_UNSPECIFIED"),
+                "model_type": lm.model_type,
+                "source_run_id": lm.source_run_id,
+                "status_message": lm.status_message,
+                "tags": key_values(lm.tags),
+            }
+        ),
+        "data": _clean(
+            {
+                "params": key_values(lm.params),
+                "metrics": [
+                    {**metric(m), "model_id": lm.model_id, "run_id": m.run_id} for m in lm.metrics
+                ],
+            }
+        ),
+    }
