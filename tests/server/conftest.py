@@ -18,6 +18,11 @@ SRC = os.path.join(ROOT, "src")
 MAIN = "from minitrack.cli import main; main()"
 
 
+def read(path: str, mode: str = "r"):
+    with open(path, mode) as fh:
+        return fh.read()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -67,7 +72,8 @@ class Server:
 
 def start_server(folder: str, *args: str, port: int | None = None) -> Server:
     port = port or free_port()
-    log = open(os.path.join(folder, f"server-{port}.log"), "ab")
+    log_path = os.path.join(folder, f"server-{port}.log")
+    log = open(log_path, "ab")  # noqa: SIM115 - the server process writes it while it runs
     cmd = [sys.executable, "-c", MAIN, "server", "--port", str(port),
            "--backend-store-uri", "sqlite:///mlflow.db", *args]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=folder, env=env(), stdout=log, stderr=subprocess.STDOUT)
@@ -75,7 +81,7 @@ def start_server(folder: str, *args: str, port: int | None = None) -> Server:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(open(log.name).read())
+            raise RuntimeError(read(log_path))
         try:
             if requests.get(f"{server.url}/health", timeout=1).ok:
                 return server

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from minitrack.client import MlflowClient
-from tests.server.conftest import MAIN, env, free_port, start_server
+from tests.server.conftest import MAIN, env, free_port, read, start_server
 
 PASSWORD = "correct horse battery"
 TOKEN = "tok-" + "x" * 40
@@ -48,13 +48,14 @@ def _experiment_names(server) -> list[str]:
 
 
 def test_password_file_holds_a_slow_salted_hash_not_the_password(locked):
-    text = open(os.path.join(locked.folder, "users.txt")).read()
+    text = read(os.path.join(locked.folder, "users.txt"))
     assert text.startswith("ada:scrypt$") and PASSWORD not in text
 
 
 def test_no_login_is_refused_for_reads_writes_and_pages_but_health_is_open(locked):
-    for method, path in (("GET", "/api/2.0/mlflow/experiments/search"), ("GET", "/"),
-                         ("GET", "/api/experiments"), ("POST", "/api/2.0/mlflow/runs/create")):  # fmt: skip
+    api = "/api/2.0/mlflow/"
+    for method, path in (("GET", api + "experiments/search"), ("GET", "/"),
+                         ("GET", "/api/experiments"), ("POST", api + "runs/create")):  # fmt: skip
         r = requests.request(method, locked.url + path, json={}, timeout=10)
         assert r.status_code == 401, path
         assert r.json()["error_code"] == "UNAUTHENTICATED"
@@ -107,7 +108,7 @@ def test_insecure_allow_anyone_starts_with_a_warning(tmp_path):
         assert requests.get(s.api("experiments/search"), timeout=10).status_code == 200
     finally:
         s.stop()
-    log = open(os.path.join(tmp_path, f"server-{s.port}.log")).read()
+    log = read(os.path.join(tmp_path, f"server-{s.port}.log"))
     assert "Warning" in log and "anyone on your network" in log
 
 
@@ -199,6 +200,5 @@ def test_oversize_bodies_get_413_and_leave_nothing(open_server):
     assert _tree(s.folder) == before
     small = requests.put(url, data=b"z" * 1000, timeout=10)
     assert small.status_code == 200
-    assert open(os.path.join(s.folder, "mlartifacts/1/run/artifacts/big.bin"), "rb").read() == (
-        b"z" * 1000
-    )
+    stored = read(os.path.join(s.folder, "mlartifacts/1/run/artifacts/big.bin"), "rb")
+    assert stored == b"z" * 1000
