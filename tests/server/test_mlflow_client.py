@@ -63,6 +63,10 @@ def test_minitrack_reads_back_what_the_mlflow_client_wrote(server, tracked):
         assert json.load(fh) == {"k": 1}
 
 
+@pytest.mark.skipif(
+    not hasattr(MlflowClient, "create_logged_model"),
+    reason="needs the registry and logged models (branch h-registry, merged soon)",
+)
 def test_models_registry_aliases_and_loading_by_alias(server):
     seen = _flow(server, "--models")
     assert seen["model_id"].startswith("m-")
