@@ -14,13 +14,6 @@ from minitrack.client import MlflowClient
 from tests.server.conftest import env
 
 pytest.importorskip("mlflow")
-# MLflow 3's client lists a run's artifacts through logged-models/search, so even the
-# tracking flow needs the logged models of the registry (branch h-registry). Checked
-# passing on a merge of both branches; runs here once main has the registry.
-pytestmark = pytest.mark.skipif(
-    not hasattr(MlflowClient, "create_logged_model"),
-    reason="needs the registry and logged models (branch h-registry, merged soon)",
-)
 FLOW = os.path.join(os.path.dirname(__file__), "mlflow_flow.py")
 
 
