@@ -22,9 +22,16 @@ tricky_ints = st.one_of(
     st.sampled_from([0, -1, 1, INT64 - 1, INT64, -INT64, -INT64 - 1, 10**400]),
 )
 tricky_floats = st.floats(allow_nan=True, allow_infinity=True)
-odd_objects = st.sampled_from(
-    [None, True, False, b"bytes", [], ["a"], {}, {"a": 1}, (1, 2), object(), 1 + 2j]
-)
+hashable_odd = st.sampled_from([None, True, False, b"bytes", (1, 2), object(), 1 + 2j, 1.5])
+odd_objects = st.one_of(hashable_odd, st.sampled_from([[], ["a"], {}, {"a": 1}]))
+
+
+def long_text(limit: int):
+    """Text around a length limit (Hypothesis draws no text this long by itself)."""
+    return st.tuples(st.integers(limit - 2, limit + 2), st.sampled_from("aé\u20ac")).map(
+        lambda nc: nc[1] * nc[0]
+    )
+
 
 # -- keys and values -----------------------------------------------------------------------
 valid_key = st.from_regex(r"\A[a-zA-Z0-9_][\w.\- /:]{0,20}[\w]\Z|\A\w\Z", fullmatch=True)
@@ -32,10 +39,10 @@ keys = st.one_of(
     valid_key,
     st.sampled_from(["", ".", "..", "a/../b", "/abs", "a//b", "k" * 251, "k" * 250, "a\x00b"]),
     any_text,
-    odd_objects,
+    hashable_odd,
     tricky_ints,
 )
-values = st.one_of(any_text, tricky_ints, tricky_floats, odd_objects, st.text(min_size=5990))
+values = st.one_of(any_text, tricky_ints, tricky_floats, odd_objects, long_text(6000))
 metric_values = st.one_of(tricky_floats, tricky_ints, any_text, odd_objects)
 timestamps = st.one_of(st.none(), tricky_ints, tricky_floats, any_text, odd_objects)
 
