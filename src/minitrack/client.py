@@ -101,7 +101,8 @@ class MlflowClient:
                     f"{type(artifact_location).__name__}."
                 )
             artifact_location = validation.text("artifact_location", os.fspath(artifact_location))
-        tag_items = [validation.experiment_tag(k, v) for k, v in _items(tags, "tags")]
+        pairs = validation.mapping_items(tags, "tags")
+        tag_items = [validation.experiment_tag(k, v) for k, v in pairs]
         return self._store.create_experiment(name, artifact_location, tag_items)
 
     def get_experiment(self, experiment_id: str) -> Experiment:
@@ -160,7 +161,7 @@ class MlflowClient:
         exp_id = validation.experiment_id(experiment_id)
         clean = {
             validation.validate_key("Tag", k): validation.tag_value(k, v)
-            for k, v in _items(tags, "tags")
+            for k, v in validation.mapping_items(tags, "tags")
         }
         if run_name is not None:
             if not isinstance(run_name, str):
@@ -445,16 +446,6 @@ class MlflowClient:
     # Deprecated MLflow 1.x spelling some course material still uses.
     def list_experiments(self, view_type: int = ViewType.ACTIVE_ONLY) -> list[Experiment]:
         return list(self.search_experiments(view_type=view_type, max_results=None))
-
-
-def _items(mapping, name: str):
-    if mapping is None:
-        return []
-    if not isinstance(mapping, dict):
-        raise MinitrackException(
-            f"{name} must be a dict of key to value, got {type(mapping).__name__}."
-        )
-    return list(mapping.items())
 
 
 def _status(status) -> str:

@@ -215,6 +215,17 @@ def experiment_id(value) -> str:
     return str(int(digits))
 
 
+def mapping_items(mapping, name: str) -> list[tuple]:
+    """The ``(key, value)`` pairs of a dict argument (None is no pairs)."""
+    if mapping is None:
+        return []
+    if not isinstance(mapping, dict):
+        raise MinitrackException(
+            f"{name} must be a dict of key to value, got {type(mapping).__name__}."
+        )
+    return list(mapping.items())
+
+
 def experiment_ids(values) -> list[str]:
     """A list (or tuple) of experiment ids; a single str or int is a list of one."""
     if isinstance(values, (str, int)) and not isinstance(values, bool):

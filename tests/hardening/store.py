@@ -77,16 +77,17 @@ class PreparedStore:
         finally:
             self._conn.rollback()
         files = []
-        for here, dirs, names in os.walk(self.folder):
+        top = str(self.folder)
+        for here, dirs, names in os.walk(top):
             dirs.sort()
+            rel_here = os.path.relpath(here, top)
             for name in sorted(names):
-                path = Path(here, name)
-                rel = path.relative_to(self.folder).as_posix()
+                rel = name if rel_here == "." else f"{rel_here}/{name}"
                 if rel in IGNORED_FILES:
                     continue
-                files.append((rel, hashlib.sha256(path.read_bytes()).hexdigest()))
-            folders = (Path(here, d).relative_to(self.folder).as_posix() for d in dirs)
-            files.extend((f"{rel}/", "") for rel in folders)
+                with open(os.path.join(here, name), "rb") as fh:
+                    files.append((rel, hashlib.sha256(fh.read()).hexdigest()))
+            files.extend((f"{rel_here}/{d}/", "") for d in dirs)
         return tuple(rows), tuple(files)
 
     def call(self, fn, *args, **kwargs):
