@@ -180,6 +180,15 @@ def get_artifact(request: Request) -> Response:
     )
 
 
+@_handle
+def api_not_found(request: Request) -> Response:
+    """Any other path under /api/ (a '%2F' in an id lands here too): a JSON 404."""
+    raise MinitrackException(
+        f"No API endpoint at {request.url.path[:200]!r}: see docs/ui-api.md for the routes.",
+        RESOURCE_DOES_NOT_EXIST,
+    )
+
+
 routes = [
     Route("/api/experiments", list_experiments),
     Route("/api/experiments/{experiment_id}", get_experiment),
@@ -191,4 +200,5 @@ routes = [
     Route("/api/runs/{run_id}/artifacts/file", get_artifact),
     Route("/api/compare", compare_runs),
     Route("/api/metric-history", metric_history),
+    Route("/api/{rest:path}", api_not_found),  # last: only what no route above matched
 ]
