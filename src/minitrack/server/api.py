@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from minitrack.client import MlflowClient
@@ -180,13 +180,12 @@ def get_artifact(request: Request) -> Response:
     )
 
 
-@_handle
-def api_not_found(request: Request) -> Response:
-    """Any other path under /api/ (a '%2F' in an id lands here too): a JSON 404."""
-    raise MinitrackException(
-        f"No API endpoint at {request.url.path[:200]!r}: see docs/ui-api.md for the routes.",
-        RESOURCE_DOES_NOT_EXIST,
-    )
+async def not_found(request: Request, exc) -> Response:
+    """The app's 404 handler: under /api/ (a '%2F' in an id lands here too) a JSON 404."""
+    if not request.url.path.startswith("/api/"):
+        return PlainTextResponse(exc.detail, exc.status_code)
+    message = f"No API endpoint at {request.url.path[:200]!r}: see docs/ui-api.md for the routes."
+    return error(404, RESOURCE_DOES_NOT_EXIST, message)
 
 
 routes = [
@@ -200,5 +199,4 @@ routes = [
     Route("/api/runs/{run_id}/artifacts/file", get_artifact),
     Route("/api/compare", compare_runs),
     Route("/api/metric-history", metric_history),
-    Route("/api/{rest:path}", api_not_found),  # last: only what no route above matched
 ]

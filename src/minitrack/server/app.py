@@ -120,7 +120,8 @@ def create_app(
     middleware = [Middleware(SecurityHeadersMiddleware)]
     if host is not None and is_loopback(host):
         middleware.append(Middleware(LoopbackHostMiddleware))
-    app = Starlette(routes=routes, middleware=middleware)
+    # Any path under /api/ that no route matches answers in the API's JSON error shape.
+    app = Starlette(routes=routes, middleware=middleware, exception_handlers={404: api.not_found})
     app.state.client = MlflowClient(backend_store_uri, read_only=True)
     app.state.backend_store_uri = backend_store_uri
     app.state.default_artifact_root = default_artifact_root
