@@ -13,6 +13,7 @@ import time
 
 from minitrack import validation
 from minitrack.artifacts.local import LocalArtifactRepository
+from minitrack.artifacts.paths import file_path
 from minitrack.artifacts.runs import run_repository
 from minitrack.context import MLFLOW_PARENT_RUN_ID, MLFLOW_RUN_NAME, MLFLOW_USER
 from minitrack.entities import (
@@ -112,8 +113,14 @@ class MlflowClient:
     ) -> str:
         name = validation.experiment_name(name)
         if artifact_location is not None:
+            if not isinstance(artifact_location, (str, os.PathLike)):
+                raise MinitrackException(
+                    f"artifact_location must be a path or URI string, got "
+                    f"{type(artifact_location).__name__}."
+                )
             artifact_location = validation.text("artifact_location", os.fspath(artifact_location))
-        tag_items = [validation.experiment_tag(k, v) for k, v in _items(tags, "tags")]
+        pairs = validation.mapping_items(tags, "tags")
+        tag_items = [validation.experiment_tag(k, v) for k, v in pairs]
         return self._store.create_experiment(name, artifact_location, tag_items)
 
     def get_experiment(self, experiment_id: str) -> Experiment:
@@ -176,7 +183,7 @@ class MlflowClient:
         exp_id = validation.experiment_id(experiment_id)
         clean = {
             validation.validate_key("Tag", k): validation.tag_value(k, v)
-            for k, v in _items(tags, "tags")
+            for k, v in validation.mapping_items(tags, "tags")
         }
         if run_name is not None:
             if not isinstance(run_name, str):
@@ -304,9 +311,7 @@ class MlflowClient:
     def _matching_run_ids(
         self, experiment_ids, filter_string, run_view_type, max_results, order_by, offset=0
     ) -> list[str]:
-        if isinstance(experiment_ids, (str, int)):
-            experiment_ids = [experiment_ids]
-        ids = [validation.experiment_id(e) for e in experiment_ids]
+        ids = validation.experiment_ids(experiment_ids)
         ViewType.stages(run_view_type)
         if not ids:
             return []
@@ -361,9 +366,7 @@ class MlflowClient:
 
     def experiment_activity(self, experiment_ids: list[str]) -> dict[str, ExperimentActivity]:
         """Active-run counts and the last activity (ms) of these experiments."""
-        return self._store.experiment_activity(
-            [validation.experiment_id(e) for e in experiment_ids]
-        )
+        return self._store.experiment_activity(validation.experiment_ids(experiment_ids))
 
     def run_keys(self, experiment_id: str) -> dict[str, list[str]]:
         """The metric, param and tag keys logged by an experiment's active runs."""
@@ -379,7 +382,7 @@ class MlflowClient:
         run_view_type: int = ViewType.ACTIVE_ONLY,
     ) -> tuple[list[Run], int]:
         """One page of the runs table, and how many runs match in all."""
-        ids = [validation.experiment_id(e) for e in experiment_ids]
+        ids = validation.experiment_ids(experiment_ids)
         ViewType.stages(run_view_type)
         validation.max_results(limit, validation.MAX_RESULTS_PER_SEARCH)
         if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
@@ -391,12 +394,12 @@ class MlflowClient:
 
     def load_runs(self, run_ids: list[str]) -> list[Run]:
         """These runs, in this order; unknown ids are left out."""
-        return self._store.load_runs([validation.run_id(r) for r in run_ids])
+        return self._store.load_runs(validation.run_ids(run_ids))
 
     def get_metric_histories(self, run_ids: list[str], key: str) -> dict[str, list[Metric]]:
         """Every value of metric ``key`` for each of these runs."""
         validation.validate_key("Metric", key)
-        return self._store.metric_histories([validation.run_id(r) for r in run_ids], key)
+        return self._store.metric_histories(validation.run_ids(run_ids), key)
 
     # -- artifacts ------------------------------------------------------------------------
 
@@ -422,7 +425,13 @@ class MlflowClient:
         if isinstance(artifact_file, str) and artifact_file.endswith((".yaml", ".yml")):
             import yaml
 
-            text = yaml.safe_dump(dictionary, default_flow_style=False, sort_keys=False)
+            try:
+                text = yaml.safe_dump(dictionary, default_flow_style=False, sort_keys=False)
+            except yaml.YAMLError as e:
+                raise MinitrackException(
+                    f"log_dict could not write {artifact_file!r} as YAML: {e}. "
+                    "Convert the values to str, int, float, list or dict first."
+                ) from None
         else:
             try:
                 text = json.dumps(dictionary, indent=2)
@@ -439,6 +448,7 @@ class MlflowClient:
         """Save a matplotlib or plotly figure as ``artifact_file`` (format from its suffix)."""
         from minitrack.figures import figure_bytes
 
+        file_path(artifact_file)  # a bad name is refused before the figure is drawn
         data = figure_bytes(figure, artifact_file, save_kwargs)
         self._artifacts(run_id).write_bytes(artifact_file, data)
 
@@ -842,16 +852,6 @@ class MlflowClient:
         noted = json.loads(logged.tags.get("mlflow.modelVersions", "[]"))
         noted.append({"name": version.name, "version": version.version})
         self.set_logged_model_tags(model_id, {"mlflow.modelVersions": json.dumps(noted)})
-
-
-def _items(mapping, name: str):
-    if mapping is None:
-        return []
-    if not isinstance(mapping, dict):
-        raise MinitrackException(
-            f"{name} must be a dict of key to value, got {type(mapping).__name__}."
-        )
-    return list(mapping.items())
 
 
 def _status(status) -> str:

@@ -215,6 +215,37 @@ def experiment_id(value) -> str:
     return str(int(digits))
 
 
+def mapping_items(mapping, name: str) -> list[tuple]:
+    """The ``(key, value)`` pairs of a dict argument (None is no pairs)."""
+    if mapping is None:
+        return []
+    if not isinstance(mapping, dict):
+        raise MinitrackException(
+            f"{name} must be a dict of key to value, got {type(mapping).__name__}."
+        )
+    return list(mapping.items())
+
+
+def experiment_ids(values) -> list[str]:
+    """A list (or tuple) of experiment ids; a single str or int is a list of one."""
+    if isinstance(values, (str, int)) and not isinstance(values, bool):
+        values = [values]
+    if not isinstance(values, (list, tuple)):
+        raise MinitrackException(
+            f"Invalid experiment_ids {values!r}: pass a list of experiment ids, e.g. ['0']."
+        )
+    return [experiment_id(v) for v in values]
+
+
+def run_ids(values) -> list[str]:
+    """A list (or tuple) of run ids."""
+    if not isinstance(values, (list, tuple)):
+        raise MinitrackException(
+            f"Invalid run_ids {values!r}: pass a list of run ids, e.g. [run.info.run_id]."
+        )
+    return [run_id(v) for v in values]
+
+
 def run_time(what: str, value) -> int:
     """A run's start or end time: whole milliseconds since the epoch, in 64 bits."""
     if type(value) is int and 0 <= value <= _INT64_MAX:
