@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import time
 
 from minitrack import validation
@@ -701,15 +700,15 @@ class MlflowClient:
                     "artifacts) or an explicit artifact_location."
                 )
             artifact_location = append_path(self.get_run(source_run_id).info.artifact_uri, name)
-        tag_rows = [validation.registry_tag(k, v) for k, v in (tags or {}).items()]
+        tag_rows = [
+            validation.registry_tag(k, v) for k, v in validation.mapping_items(tags, "tags")
+        ]
         param_rows = [
             (validation.validate_key("Param", k), validation.param_value(k, v))
-            for k, v in (params or {}).items()
+            for k, v in validation.mapping_items(params, "params")
         ]
-        if model_id is not None and not re.match(r"^m-[0-9a-f]{32}$", str(model_id)):
-            raise MinitrackException(
-                f"Invalid logged model id {model_id!r}: it is 'm-' and 32 hex characters."
-            )
+        if model_id is not None:
+            validation.logged_model_id(model_id)
         return self._store.create_logged_model(
             experiment_id,
             name,
@@ -722,11 +721,7 @@ class MlflowClient:
         )
 
     def get_logged_model(self, model_id: str) -> LoggedModel:
-        if not isinstance(model_id, str) or not model_id:
-            raise MinitrackException(
-                f"Invalid logged model id {model_id!r}: pass model_info.model_id ('m-...')."
-            )
-        return self._store.get_logged_model(model_id)
+        return self._store.get_logged_model(validation.logged_model_id(model_id))
 
     def finalize_logged_model(self, model_id: str, status: str) -> LoggedModel:
         status = getattr(status, "value", status)
@@ -737,11 +732,12 @@ class MlflowClient:
         return self._store.finalize_logged_model(self.get_logged_model(model_id).model_id, status)
 
     def set_logged_model_tags(self, model_id: str, tags: dict) -> None:
-        rows = [validation.registry_tag(k, v) for k, v in (tags or {}).items()]
-        self._store.set_logged_model_tags(model_id, rows)
+        rows = [validation.registry_tag(k, v) for k, v in validation.mapping_items(tags, "tags")]
+        self._store.set_logged_model_tags(validation.logged_model_id(model_id), rows)
 
     def delete_logged_model_tag(self, model_id: str, key: str) -> None:
-        self._store.delete_logged_model_tag(model_id, key)
+        validation.validate_key("Tag", key)
+        self._store.delete_logged_model_tag(validation.logged_model_id(model_id), key)
 
     def search_logged_models(
         self,

@@ -2,9 +2,10 @@
 
 ``PreparedStore`` fills a SQLite file through ``MlflowClient``: two experiments, a
 finished run with metrics, params, tags and artifacts (a file, a folder, a nested file),
-a deleted run and a running one. ``snapshot()`` is every row of every table plus every
-file under the folder with its hash; ``call()`` runs one public call and, when it is
-refused, checks that the snapshot did not move.
+a deleted run and a running one, a registered model with an alias, and a logged model.
+``snapshot()`` is every row of every table plus every file under the folder with its
+hash; ``call()`` runs one public call and, when it is refused, checks that the snapshot
+did not move.
 """
 
 from __future__ import annotations
@@ -61,6 +62,17 @@ class PreparedStore:
         self.deleted_run_id = c.create_run(self.experiment_id, run_name="gone").info.run_id
         c.delete_run(self.deleted_run_id)
         self.running_run_id = c.create_run(self.other_experiment_id, run_name="open").info.run_id
+        # The registry: a model with two versions (the first deleted, so numbers have a gap),
+        # an alias, tags, and a logged model.
+        c.create_registered_model("taxi", tags={"team": "course"}, description="the model")
+        c.create_model_version("taxi", f"runs:/{self.run_id}/notes", run_id=self.run_id)
+        c.delete_model_version("taxi", 1)
+        version = c.create_model_version("taxi", f"runs:/{self.run_id}/a", run_id=self.run_id)
+        c.set_registered_model_alias("taxi", "champion", version.version)
+        c.set_model_version_tag("taxi", version.version, "validated", "yes")
+        self.model_name, self.model_version = "taxi", int(version.version)
+        logged = c.create_logged_model(self.experiment_id, "model", source_run_id=self.run_id)
+        self.logged_model_id = logged.model_id
 
     def close(self) -> None:
         self._conn.close()
