@@ -358,7 +358,7 @@ def _synthetic(month: str, size: int | None, seed: int | None, reason: str | Non
             f"Could not get the real {month} trips ({reason}). "
             "Falling back to the SYNTHETIC sample: numbers will differ from the course videos."
         )
-        warnings.warn(message, stacklevel=3)
+        # printed, not warnings.warn: a notebook would show a warning twice (stderr and this)
         print(f"WARNING: {message}")
     rows = size or synthetic.DEFAULT_ROWS
     frame = synthetic.generate(month, rows=rows, seed=seed)
