@@ -80,6 +80,7 @@ from hyperopt.pyll import scope
 from sklearn.metrics import root_mean_squared_error
 
 model_file = os.path.join(tempfile.mkdtemp(), "model.ubj")
+trial_rmses = []  # one per finished trial, to print the progress
 
 
 def objective(params):
@@ -101,6 +102,11 @@ def objective(params):
         mlflow.log_metric("rmse", rmse)
         mlflow.log_metric("training_time_s", training_time)
         mlflow.log_metric("model_size_bytes", os.path.getsize(model_file))
+    trial_rmses.append(rmse)
+    print(
+        f"trial {len(trial_rmses)}/{NUM_TRIALS}: rmse {rmse:.3f}, "
+        f"best so far {min(trial_rmses):.3f} ({training_time:.1f} s)"
+    )
     return {"loss": rmse, "status": STATUS_OK}
 
 
@@ -130,6 +136,7 @@ best = fmin(
     max_evals=NUM_TRIALS,
     trials=Trials(),
     rstate=np.random.default_rng(42),
+    show_progressbar=False,  # the objective prints a line per trial instead
 )
 print("best hyperparameters:", {name: round(float(v), 4) for name, v in best.items()})
 
@@ -218,9 +225,15 @@ fig.update_layout(xaxis_title="learning_rate", yaxis_title="max_depth", showlege
 fig.show()
 
 # %% [markdown]
-# The tracker's web UI draws the same plots: run `minitrack ui` in a terminal in this folder,
-# select the runs and press *Compare*.
-#
+# The tracker's web UI draws the same plots: run the command below in a terminal, open
+# http://127.0.0.1:5000, select the runs and press *Compare*.
+
+# %%
+from course import commands
+
+print(commands.ui_command_for(TRACKING_URI, TRACKER))
+
+# %% [markdown]
 # ## Check your work
 
 # %%

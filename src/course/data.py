@@ -318,8 +318,11 @@ def load_month(
             print(f"Data source: cache, {path} ({rows:,} trips)")
             return _labelled(_head(pd.read_parquet(path), size), "cache", str(path))
     if source == "cache":
+        from course import commands
+
         raise DataError(
-            f"{path} is not in the cache. Run `course data fetch {month}` while online, or "
+            f"{path} is not in the cache. Run `{commands.script('course')} data fetch {month}` "
+            "while online, or "
             "use source='download' or 'synthetic'."
         )
     try:
