@@ -34,8 +34,10 @@ class Lesson:
     runs: int  # runs its default (full) settings log
     fast_runs: int  # runs it logs with ``fast``
     fast: dict = field(default_factory=dict)  # the parameters --fast passes
-    seconds: float | None = None  # measured time with the full settings
-    fast_seconds: float | None = None  # measured time with ``fast``
+    # measured times, in seconds, with the full settings and with ``fast``: one measurement,
+    # or the (fastest, slowest) seen on this kind of machine
+    seconds: float | tuple[float, float] | None = None
+    fast_seconds: float | tuple[float, float] | None = None
     needs: tuple[str, ...] = ()  # numbers of the lessons whose runs it reads
     runs_from: str | None = None  # the parameter that sets how many runs it logs, if any
 
@@ -52,7 +54,15 @@ class Lesson:
     def expected(self, fast: bool) -> str:
         """Its measured time, for a person: "about 7 min", "about 20 s", "" when unmeasured."""
         seconds = self.fast_seconds if fast else self.seconds
-        return "" if seconds is None else f"about {describe_seconds(seconds)}"
+        if seconds is None:
+            return ""
+        low, high = seconds if isinstance(seconds, tuple) else (seconds, seconds)
+        low_text, high_text = describe_seconds(low), describe_seconds(high)
+        if low_text == high_text:
+            return f"about {low_text}"
+        if low_text.split()[1] == high_text.split()[1]:  # same unit: "5-7 min"
+            return f"{low_text.split()[0]}-{high_text}"
+        return f"{low_text} to {high_text}"
 
 
 def describe_seconds(seconds: float) -> str:

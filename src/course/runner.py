@@ -200,8 +200,9 @@ class Progress:
     lines the lesson prints (trials, data source), and a heartbeat when nothing else was said
     for :data:`HEARTBEAT_SECONDS`."""
 
-    def __init__(self, echo, total_cells: int, heartbeat: float = HEARTBEAT_SECONDS):
-        self.echo, self.total, self.heartbeat = echo, total_cells, heartbeat
+    def __init__(self, echo, total_cells: int, heartbeat: float | None = None):
+        self.echo, self.total = echo, total_cells
+        self.heartbeat = HEARTBEAT_SECONDS if heartbeat is None else heartbeat
         self.cell = 0
         self.started = self.last = time.monotonic()
         self.cell_started = self.started
