@@ -201,3 +201,38 @@ def test_progress_shows_cells_lesson_lines_and_a_heartbeat_when_quiet(course_ker
     assert not any("noise" in line for line in said)
     beats = [line for line in said if line.startswith("      ... still in cell 4/5")]
     assert beats, said
+
+
+SLOW_KERNEL_INFO = """import inspect, time
+kernel = get_ipython().kernel
+answer = kernel.shell_handlers["kernel_info_request"]
+
+async def answer_then_linger(*args):
+    # reply at once, then stay inside the handler a while: where ipykernel lets SIGINT raise
+    result = answer(*args)
+    if inspect.isawaitable(result):
+        await result
+    time.sleep(3)
+
+kernel.shell_handlers["kernel_info_request"] = answer_then_linger"""
+
+
+@pytest.mark.slow
+def test_a_finished_lesson_is_shut_down_without_an_interrupt(course_kernel, tmp_path):
+    """papermill asks for kernel_info after the last cell, then shuts the kernel down; the
+    interrupt jupyter_client sends first used to land in that handler ("KeyboardInterrupt
+    caught in kernel", seen after lessons 03 and 04 on a busy machine)."""
+    lessons = tmp_path / "lessons"
+    lessons.mkdir()
+    write_lesson(lessons, "00-lingers", REPORT_OK.format(name="00-lingers"), SLOW_KERNEL_INFO)
+    course = Path(sys.executable).with_name("course")
+
+    done = subprocess.run(
+        [str(course), "lessons", "--lessons-dir", str(lessons), "--output", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "KeyboardInterrupt" not in done.stdout + done.stderr
