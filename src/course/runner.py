@@ -354,8 +354,7 @@ def run_lessons(
     folder = fresh_output_dir(output_dir, fast)
     for note in notes:
         echo(note)
-    if progress:
-        echo(f"Working folder (a fresh tracking store): {folder}")
+    echo(f"Working folder (a fresh tracking store): {folder}")
     results = []
     for number, notebook in enumerate(notebooks, start=1):
         expected = lesson_for(notebook).expected(fast)

@@ -60,6 +60,22 @@ def test_notebook_is_built_from_its_source(notebook):
         )
 
 
+def test_nothing_a_student_or_a_run_writes_is_committed():
+    tracked = subprocess.run(
+        ["git", "ls-files", "workspace", "build", "lessons"],
+        cwd=LESSONS.parent,
+        capture_output=True,
+        text=True,
+    )
+    if tracked.returncode != 0:
+        pytest.skip("not a git checkout")
+    files = tracked.stdout.split()
+
+    assert [f for f in files if f.startswith(("workspace/", "build/"))] == []
+    assert [f for f in files if f.endswith((".db", ".json", ".b", ".bin"))] == []
+    assert [f for f in files if ".ipynb_checkpoints" in f] == []
+
+
 def test_the_lesson_table_in_the_lessons_readme_is_current():
     readme = (LESSONS / "README.md").read_text(encoding="utf-8")
 
