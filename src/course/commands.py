@@ -30,6 +30,8 @@ def quote(text: str) -> str:
 def script(name: str, relative_to: str | os.PathLike | None = None) -> str:
     """The console script ``name`` of this environment, as a path the shell can run."""
     folder = Path(sys.executable).parent  # bin/ (POSIX) or Scripts\ (Windows venv)
+    if sys.platform == "win32" and (folder / "Scripts").is_dir():
+        folder = folder / "Scripts"  # a conda environment on Windows: python.exe sits above
     exe = folder / (f"{name}.exe" if sys.platform == "win32" else name)
     shown = _shown(exe, Path(relative_to) if relative_to is not None else None)
     if relative_to is not None and not os.path.isabs(shown) and "/" not in shown:
