@@ -156,14 +156,17 @@ def run(command: str, activated: bool, cwd: Path, root: Path, env: dict) -> str 
     """Run one command; None when it worked, else what went wrong."""
     if any(server in command for server in SERVERS):
         return serve(command, activated, cwd, root, env)
-    done = subprocess.run(
-        shell(command, activated, cwd, root),
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
+    try:
+        done = subprocess.run(
+            shell(command, activated, cwd, root),
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=1200,
+        )
+    except subprocess.TimeoutExpired as exc:
+        return f"`{command}` in {cwd} took more than {exc.timeout:.0f} s:\n{exc.stdout}"
     allowed = {0, 1} if command.split(" --")[0].endswith(tuple(MAY_EXIT_1)) else {0}
     if done.returncode in allowed and "Traceback" not in done.stderr:
         return None
