@@ -249,8 +249,9 @@ class Progress:
         while not self._done.wait(0.5):
             now = time.monotonic()
             if now - self.last >= self.heartbeat:
+                where = f"in cell {self.cell}/{self.total}" if self.cell else "starting the kernel"
                 self.say(
-                    f"      ... still in cell {self.cell}/{self.total} "
+                    f"      ... still {where} "
                     f"({_clock(now - self.cell_started)} in this cell, "
                     f"{_clock(now - self.started)} into the lesson)"
                 )
