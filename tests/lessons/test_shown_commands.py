@@ -278,7 +278,8 @@ def test_every_command_the_lessons_and_the_runner_print_runs_as_printed(clone, t
         for cell in json.loads(notebook.read_text())["cells"]:
             for output in cell.get("outputs", []):
                 for line in "".join(output.get("text", "")).splitlines():
-                    found = re.search(r"(\S*/\.venv/bin/\S+.*)$", line)
+                    # a console script of the clone's environment and its subcommand
+                    found = re.search(r"(\S*/\.venv/bin/(?:course|minitrack|mlflow) \w.*)$", line)
                     if found:
                         printed.append((notebook.stem, found[1].strip()))
     elsewhere = tmp_path / "somewhere-else"
