@@ -33,7 +33,7 @@
       MT.el("p", { class: "mlmodel-hint" }, "Load it with ",
         MT.el("code", { text: `mlflow.pyfunc.load_model("${p.model_uri}")` })),
       MT.el("pre", { class: "code yaml", text: p.text || "" }),
-      p.truncated ? MT.el("p", { class: "muted", text: "Only the beginning is shown." }) : null
+      ...(p.truncated ? [MT.el("p", { class: "muted", text: "Only the beginning is shown." })] : [])
     );
   }
 
