@@ -13,13 +13,14 @@ LESSONS = runner.default_lessons_dir()
 NOTEBOOKS = sorted(LESSONS.glob("[0-9][0-9]-*.ipynb"))
 
 
-def test_there_are_five_lessons_each_with_its_source():
+def test_there_are_six_lessons_each_with_its_source():
     assert [path.stem for path in NOTEBOOKS] == [
         "00-check-your-setup",
         "01-single-run",
         "02-hyperopt-sweep",
         "03-model-selection",
         "04-autologging",
+        "05-model-registry",
     ]
     assert [path.stem for path in notebooks.sources(LESSONS)] == [p.stem for p in NOTEBOOKS]
 
