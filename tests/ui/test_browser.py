@@ -300,7 +300,8 @@ def test_register_a_model_and_see_its_versions_and_aliases(page, tmp_path):
         )
         v2.locator('td[data-col="run"] a').click()
         expect(page.locator("#registered")).to_have_text(
-            "Registered as nyc-taxi-regressor v1 (@challenger, @champion), nyc-taxi-regressor v2"
+            "Registered as nyc-taxi-regressor v1 (@challenger, @champion), nyc-taxi-regressor v2",
+            timeout=POLL_WAIT_MS,  # a loaded machine can take more than the default 5 s
         )
         assert page.url.endswith(f"/runs/{run_id}")
         assert page.errors == []
