@@ -25,7 +25,14 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from report import TRACKERS, format_seconds, summarize, text_table  # noqa: E402
-from workloads import WORKLOADS, LogMetric, LogParam, SearchRuns  # noqa: E402
+from workloads import (  # noqa: E402
+    WORKLOADS,
+    LoadModelByAlias,
+    LogMetric,
+    LogParam,
+    RegisterModel,
+    SearchRuns,
+)
 
 # What a child process sees: one OpenMP thread, and no phoning home (there is no network).
 CHILD_ENV = {
@@ -55,7 +62,13 @@ class Plan:
     repeats: int = 7
     warmups: int = 1
     calls: dict[str, int] = field(
-        default_factory=lambda: {"start_run+end_run": 20, "log_metric": 400, "log_param": 400}
+        default_factory=lambda: {
+            "start_run+end_run": 20,
+            "log_metric": 400,
+            "log_param": 400,
+            "register_model": 20,
+            "pyfunc.load_model (alias)": 20,
+        }
     )
     sweep_runs: int = 50
     search_runs: int = 10_000
@@ -66,7 +79,13 @@ class Plan:
         return cls(
             repeats=2,
             warmups=1,
-            calls={"start_run+end_run": 2, "log_metric": 2, "log_param": 2},
+            calls={
+                "start_run+end_run": 2,
+                "log_metric": 2,
+                "log_param": 2,
+                "register_model": 2,
+                "pyfunc.load_model (alias)": 2,
+            },
             sweep_runs=2,
             search_runs=20,
             search_repeats=2,
@@ -79,6 +98,13 @@ WORKLOAD_TABLE = {
     "log_metric": ("per call", 100, lambda p: p.calls["log_metric"], "repeats"),
     "log_param": ("per call", 100, lambda p: p.calls["log_param"], "repeats"),
     "sweep (50 runs)": ("per sweep", 20, lambda p: p.sweep_runs, "repeats"),
+    "register_model": ("per call", 20, lambda p: p.calls["register_model"], "repeats"),
+    "pyfunc.load_model (alias)": (
+        "per load",
+        20,
+        lambda p: p.calls["pyfunc.load_model (alias)"],
+        "repeats",
+    ),
     "search_runs (DataFrame)": ("per search", 30, lambda p: p.search_runs, "search_repeats"),
 }
 
@@ -246,6 +272,18 @@ def search_notes(row: dict) -> str:
     return "; ".join(parts)
 
 
+def registry_notes(row: dict) -> str:
+    """What both trackers must agree on: the versions made, the loaded model's prediction."""
+    key = "last_version" if row["workload"] == RegisterModel.name else "prediction"
+    seen = {tracker: info.get(key) for tracker, info in row["info"].items()}
+    what = "versions made" if key == "last_version" else "prediction of the loaded model"
+    agree = len(set(seen.values())) == 1
+    shown = ", ".join(f"{t} {v}" for t, v in seen.items())
+    if len(seen) > 1 and key == "prediction":
+        return f"{what}: {'same in both' if agree else 'RESULTS DIFFER'} ({shown})"
+    return f"{what}: {shown}; MLmodel parsed with libyaml's CSafeLoader where it is there"
+
+
 def fresh_store_notes(row: dict) -> str:
     """The per-call time of the untimed warm-up: the first calls into a new database file."""
     infos = row["info"]
@@ -297,6 +335,8 @@ def run_tracking(
         for row in rows:
             if row["workload"] == SearchRuns.name:
                 row["notes"] = search_notes(row)
+            if row["workload"] in (RegisterModel.name, LoadModelByAlias.name):
+                row["notes"] = registry_notes(row)
             if row["workload"] in (LogMetric.name, LogParam.name):
                 row["notes"] = (
                     f"floor: a bare SQLite INSERT+COMMIT (WAL, synchronous=NORMAL) "

@@ -11,6 +11,7 @@ stays its own.
 
 from __future__ import annotations
 
+import importlib
 import math
 import random
 import time
@@ -163,6 +164,64 @@ class SweepLoop(Workload):
                 tracker.log_metric("rmse", 5.0 + self.rng.random() * 3.0)
 
 
+class RegistryWorkload(Workload):
+    """Setup logs one small scikit-learn model in a run, as lesson 04 leaves one; each unit
+    is one registry call on it. Per call, like the logging workloads."""
+
+    MODEL_NAME = "bench-regressor"
+
+    def __init__(self, tracker, store_dir, size):
+        super().__init__(tracker, store_dir, size)
+        self.units_per_measure = size
+
+    def setup(self) -> None:
+        super().setup()
+        from sklearn.linear_model import LinearRegression
+
+        flavour = importlib.import_module(f"{self.tracker.__name__}.sklearn")
+        model = LinearRegression().fit([[1.0], [2.0], [3.0]], [2.0, 4.0, 6.0])
+        with self.tracker.start_run() as run:
+            flavour.log_model(model, name="model")
+        self.model_uri = f"runs:/{run.info.run_id}/model"
+
+
+class RegisterModel(RegistryWorkload):
+    """`register_model("runs:/<id>/model", name)`: a new version each call."""
+
+    name = "register_model"
+    slug = "register"
+
+    def run_once(self) -> None:
+        register = self.tracker.register_model
+        for _ in range(self.size):
+            version = register(self.model_uri, self.MODEL_NAME)
+        self.info["last_version"] = int(version.version)
+
+
+class LoadModelByAlias(RegistryWorkload):
+    """`pyfunc.load_model("models:/<name>@champion")` and one prediction's worth of check:
+    resolving the alias, finding the files, reading MLmodel, unpickling the model."""
+
+    name = "pyfunc.load_model (alias)"
+    slug = "load_alias"
+
+    def setup(self) -> None:
+        super().setup()
+        version = self.tracker.register_model(self.model_uri, self.MODEL_NAME)
+        self.tracker.MlflowClient().set_registered_model_alias(
+            self.MODEL_NAME, "champion", version.version
+        )
+        self.pyfunc = importlib.import_module(f"{self.tracker.__name__}.pyfunc")
+        self.uri = f"models:/{self.MODEL_NAME}@champion"
+
+    def run_once(self) -> None:
+        load_model = self.pyfunc.load_model
+        for _ in range(self.size):
+            model = load_model(self.uri)
+        # What both trackers must agree on: the model they loaded predicts the same.
+        self.info["prediction"] = float(model.predict([[4.0]])[0])
+
+
 class SearchRuns(Workload):
     """`search_runs` with a filter and an order_by into a pandas DataFrame, over a store of
     `size` runs that `search_store` fills with the same deterministic data for both trackers."""
@@ -191,4 +250,15 @@ class SearchRuns(Workload):
         self.info["columns"] = len(frame.columns)
 
 
-WORKLOADS = {cls.name: cls for cls in (StartEndRun, LogMetric, LogParam, SweepLoop, SearchRuns)}
+WORKLOADS = {
+    cls.name: cls
+    for cls in (
+        StartEndRun,
+        LogMetric,
+        LogParam,
+        SweepLoop,
+        RegisterModel,
+        LoadModelByAlias,
+        SearchRuns,
+    )
+}

@@ -428,3 +428,131 @@ def lesson_04(mlflow, experiment_name: str, run_id: str | None, predictions=None
         )
     )
     return verdicts
+
+
+# The runs whose models lesson 05 registers (lessons 03 and 04).
+REGISTRY_SOURCES = ("xgboost-selected", "xgboost-autolog")
+
+
+def _alias_version(client, name: str, alias: str):
+    """The version ``alias`` points at, or None when the alias is not set."""
+    try:
+        return client.get_model_version_by_alias(name, alias)
+    except Exception:  # noqa: BLE001 (MLflow and minitrack both raise their own type)
+        return None
+
+
+def _rmse_by_alias(mlflow, name: str, alias: str, X, y) -> float | None:
+    try:
+        model = mlflow.pyfunc.load_model(f"models:/{name}@{alias}")
+        predictions = model.predict(X)
+    except Exception:  # noqa: BLE001 (any failure means: it does not load or predict)
+        return None
+    errors = [(float(p) - float(t)) ** 2 for p, t in zip(predictions, y, strict=True)]
+    return math.sqrt(sum(errors) / len(errors)) if errors else None
+
+
+def lesson_05(mlflow, model_name: str, X_test, y_test, test_month: str):
+    """From the registry: the model, its versions from lessons 03 and 04, the two aliases on
+    different versions, the better model on the test month as champion, tags and
+    descriptions."""
+    client = mlflow.MlflowClient()
+    try:
+        model = client.get_registered_model(model_name)
+    except Exception:  # noqa: BLE001 (not registered: MLflow and minitrack raise their own type)
+        model = None
+    verdicts = [
+        _check(
+            f"registered model '{model_name}'",
+            model is not None,
+            "exists",
+            f'does not exist. Call mlflow.register_model(f"runs:/{{run_id}}/model", '
+            f'"{model_name}").',
+        )
+    ]
+    if model is None:
+        return verdicts
+    found = {
+        alias: _alias_version(client, model_name, alias) for alias in ("champion", "challenger")
+    }
+    for alias, version in found.items():
+        verdicts.append(
+            _check(
+                f"alias @{alias}",
+                version is not None,
+                f"version {version.version}" if version else "",
+                f'not set. Call client.set_registered_model_alias("{model_name}", "{alias}", '
+                "version).",
+            )
+        )
+    champion, challenger = found["champion"], found["challenger"]
+    if champion is None or challenger is None:
+        return verdicts
+    verdicts.append(
+        _check(
+            "champion and challenger are different versions",
+            str(champion.version) != str(challenger.version),
+            f"v{champion.version} and v{challenger.version}",
+            f"both point at version {champion.version}. Register both candidates and give "
+            "each its own alias.",
+        )
+    )
+    sources = {}
+    for alias, version in found.items():
+        run = mlflow.get_run(version.run_id) if version.run_id else None
+        sources[alias] = run.data.tags.get("model") if run else None
+    verdicts.append(
+        _check(
+            "versions come from the runs of lessons 03 and 04",
+            all(tag in REGISTRY_SOURCES for tag in sources.values()),
+            ", ".join(f"@{a} from a run tagged {t}" for a, t in sources.items()),
+            f"their runs are tagged {sources}; register runs:/<run_id>/model of the runs "
+            f"tagged {' and '.join(REGISTRY_SOURCES)}.",
+        )
+    )
+    scores = {a: _rmse_by_alias(mlflow, model_name, a, X_test, y_test) for a in found}
+    loads = scores["champion"] is not None and scores["challenger"] is not None
+    verdicts.append(
+        _check(
+            f"models:/{model_name}@champion loads and predicts",
+            loads,
+            f"RMSE on {test_month}: @champion {scores['champion']:.3f}, "
+            f"@challenger {scores['challenger']:.3f}"
+            if loads
+            else "",
+            f"loading models:/{model_name}@champion or @challenger failed. Check the aliases "
+            "point at versions whose models were logged with log_model.",
+        )
+    )
+    if loads:
+        verdicts.append(
+            _check(
+                f"the better model on {test_month} is the champion",
+                scores["champion"] <= scores["challenger"],
+                f"@champion v{champion.version}",
+                f"@challenger (v{challenger.version}) does better: promote it by moving the "
+                f'alias, client.set_registered_model_alias("{model_name}", "champion", '
+                f"{challenger.version}).",
+            )
+        )
+    verdicts.append(
+        _check(
+            "the model has a description and a tag",
+            bool(model.description) and bool(model.tags),
+            f"tags {dict(model.tags)}",
+            f'add them: client.update_registered_model("{model_name}", description=...) and '
+            "client.set_registered_model_tag(...).",
+        )
+    )
+    wanted = ("validation_rmse", "test_rmse")
+    lacking = [k for k in wanted if k not in champion.tags] or ["a description"]
+    verdicts.append(
+        _check(
+            "the champion version has its RMSE tags and a description",
+            all(k in champion.tags for k in wanted) and bool(champion.description),
+            ", ".join(f"{k}={champion.tags.get(k)}" for k in wanted),
+            f"version {champion.version} lacks {', '.join(lacking)}. "
+            "Set them with client.set_model_version_tag and client.update_model_version.",
+        )
+    )
+    return verdicts

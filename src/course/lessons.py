@@ -138,6 +138,22 @@ LESSONS: tuple[Lesson, ...] = (
         seconds=28,
         fast_seconds=26,
     ),
+    Lesson(
+        "05",
+        "model-registry",
+        "The model registry",
+        "`search_runs` for the candidates, `register_model`, aliases `champion`/`challenger` "
+        "(and why stages went in MLflow 2.9), tags and descriptions, loading "
+        "`models:/nyc-taxi-regressor@champion` on a third month (2021-03), promoting by "
+        "moving the alias",
+        checks.lesson_05,
+        runs=0,
+        fast_runs=0,
+        fast=_FAST_DATA,
+        seconds=(20, 45),
+        fast_seconds=(20, 40),
+        needs=("02", "03", "04"),
+    ),
 )
 
 

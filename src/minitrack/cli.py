@@ -1,4 +1,4 @@
-"""The ``minitrack`` command: list experiments and runs from a terminal.
+"""The ``minitrack`` command: list experiments, runs and registered models from a terminal.
 
 ``main`` is a click group; other parts of minitrack add commands to it
 (``ui``/``server`` come from minitrack's server package when installed).
@@ -188,6 +188,97 @@ def runs_command(tracking_uri, experiment, filter_string, order_by, max_results,
     print_table(headers, rows)
     if len(runs) == max_results:
         click.echo(f"(showing the first {max_results}; pass --max-results for more)", err=True)
+
+
+@main.group("models", invoke_without_command=True)
+@tracking_uri_option
+@click.option(
+    "--filter",
+    "-f",
+    "filter_string",
+    default="",
+    help="Registry filter, e.g. \"name LIKE '%taxi%' and tags.team = 'ml'\".",
+)
+@click.option("--max-results", "-n", default=100, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_context
+def models_command(ctx, tracking_uri, filter_string, max_results, as_json) -> None:
+    """List registered models: latest version, aliases, tags, last update.
+
+    `minitrack models versions NAME` lists the versions of one model.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from minitrack.server.registry_views import model_row
+
+    try:
+        found = _client(tracking_uri).search_registered_models(
+            filter_string or None, max_results=max_results, order_by=["name ASC"]
+        )
+    except MinitrackException as e:
+        _fail(e)
+    rows = [model_row(m) for m in found]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    table = [
+        [
+            r["name"],
+            "" if r["latest_version"] is None else r["latest_version"],
+            _aliases_text(r["aliases"]),
+            _pairs_text(r["tags"]),
+            _ms_to_text(r["last_updated_timestamp"]),
+        ]
+        for r in rows
+    ]
+    print_table(["Name", "Latest", "Aliases", "Tags", "Last updated (UTC)"], table)
+    if found.token:
+        click.echo(f"(showing the first {max_results}; pass --max-results for more)", err=True)
+
+
+@models_command.command("versions")
+@click.argument("name")
+@tracking_uri_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_context
+def model_versions_command(ctx, name: str, tracking_uri: str, as_json: bool) -> None:
+    """List the versions of registered model NAME, newest first."""
+    from click.core import ParameterSource
+
+    from minitrack.server.registry_views import model
+
+    # `minitrack models --tracking-uri X versions NAME` means X too.
+    if ctx.get_parameter_source("tracking_uri") is ParameterSource.DEFAULT:
+        tracking_uri = ctx.parent.params["tracking_uri"]
+    try:
+        found = model(_client(tracking_uri), name)
+    except MinitrackException as e:
+        _fail(e)
+    if as_json:
+        click.echo(json.dumps(found["versions"], indent=2))
+        return
+    table = [
+        [
+            v["version"],
+            ", ".join(f"@{a}" for a in v["aliases"]),
+            "" if v["current_stage"] == "None" else v["current_stage"],
+            _pairs_text(v["tags"]),
+            v["description"],
+            _ms_to_text(v["creation_timestamp"]),
+            v["run_id"] or v["source"],
+        ]
+        for v in found["versions"]
+    ]
+    headers = ["Version", "Aliases", "Stage", "Tags", "Description", "Created (UTC)", "Source run"]
+    print_table(headers, table)
+
+
+def _aliases_text(aliases: dict) -> str:
+    return ", ".join(f"@{alias}=v{version}" for alias, version in aliases.items())
+
+
+def _pairs_text(tags: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(tags.items()))
 
 
 def _load_plugins() -> None:

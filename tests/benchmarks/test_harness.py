@@ -20,6 +20,8 @@ WORKLOADS = [
     "log_metric",
     "log_param",
     "sweep (50 runs)",
+    "register_model",
+    "pyfunc.load_model (alias)",
     "search_runs (DataFrame)",
 ]
 
@@ -52,6 +54,13 @@ def test_quick_run_of_minitrack_reports_every_workload(tmp_path):
         assert row["workload"] in printed
     # The import probe says what `import minitrack` loaded: nothing heavy.
     assert results["rows"][0]["notes"].endswith(": none")
+    rows = {row["workload"]: row for row in results["rows"]}
+    # Each measure (warm-ups too) registers 2 versions, numbered on from 1.
+    register = rows["register_model"]
+    made = register["info"]["minitrack"]["last_version"]
+    assert made % 2 == 0 and made >= 2 * len(register["minitrack"]["samples"])
+    # The model loaded by its alias predicts as the one logged (y = 2x).
+    assert rows["pyfunc.load_model (alias)"]["info"]["minitrack"]["prediction"] == pytest.approx(8)
     search = results["rows"][-1]
     assert search["info"]["minitrack"]["rows"] > 0
     assert "fill minitrack" in search["notes"]
@@ -72,6 +81,22 @@ def test_quick_run_puts_mlflow_beside_minitrack_with_the_same_search_result(tmp_
     table_lines = {line.split("  ")[0]: line for line in printed.splitlines()}
     assert table_lines["log_metric"].rstrip().endswith(("PASS", "short"))
     assert "≥ 100x" in table_lines["log_metric"]
+
+
+@pytest.mark.mlflow
+@pytest.mark.slow
+def test_registry_workloads_run_on_both_trackers_and_load_the_same_model(tmp_path):
+    pytest.importorskip("mlflow")
+    printed, results = run_quick(tmp_path, "mlflow,minitrack", "--workloads", "register,load_alias")
+
+    rows = {row["workload"]: row for row in results["rows"]}
+    assert list(rows) == ["register_model", "pyfunc.load_model (alias)"]
+    register, load = rows.values()
+    assert len({info["last_version"] for info in register["info"].values()}) == 1
+    assert "same in both" in load["notes"]
+    table_lines = {line.split("  ")[0]: line for line in printed.splitlines()}
+    assert "≥ 20x" in table_lines["register_model"]
+    assert "≥ 20x" in table_lines["pyfunc.load_model (alias)"]
 
 
 def test_an_unknown_workload_is_refused_with_the_valid_names(tmp_path):

@@ -176,3 +176,67 @@ def test_report_without_strict_mode_prints_and_saves(tmp_path, monkeypatch, caps
 
     assert "1 of 1 checks passed. Well done!" in capsys.readouterr().out
     assert checks.load_report("99-demo", tmp_path)["passed"] is True
+
+
+def register_two(mlflow, weights=(2.0, 3.0)):
+    """Two versions of nyc-taxi-regressor from runs tagged as lessons 03 and 04 tag theirs,
+    linear models y = w * x (the data below is y = 2x, so w = 2 is the better one)."""
+    from sklearn.linear_model import LinearRegression
+
+    import minitrack.sklearn
+
+    mlflow.set_experiment(EXPERIMENT)
+    for tag, weight in zip(("xgboost-selected", "xgboost-autolog"), weights, strict=True):
+        with mlflow.start_run() as run:
+            mlflow.set_tag("model", tag)
+            model = LinearRegression().fit([[1.0], [2.0]], [weight, 2 * weight])
+            minitrack.sklearn.log_model(model, name="model")
+        mlflow.register_model(f"runs:/{run.info.run_id}/model", "nyc-taxi-regressor")
+    return mlflow.MlflowClient()
+
+
+X_MARCH, Y_MARCH = [[1.0], [2.0], [3.0]], [2.0, 4.0, 6.0]
+
+
+def test_lesson_05_names_a_missing_model_and_missing_aliases(store):
+    verdicts = checks.lesson_05(store, "nyc-taxi-regressor", X_MARCH, Y_MARCH, "2021-03")
+    assert "register_model" in failing(verdicts)["registered model 'nyc-taxi-regressor'"]
+
+    register_two(store)
+    missing = failing(checks.lesson_05(store, "nyc-taxi-regressor", X_MARCH, Y_MARCH, "2021-03"))
+    assert set(missing) == {"alias @champion", "alias @challenger"}
+    assert "set_registered_model_alias" in missing["alias @champion"]
+
+
+def test_lesson_05_says_to_promote_a_challenger_that_does_better(store):
+    client = register_two(store)
+    client.set_registered_model_alias("nyc-taxi-regressor", "champion", 2)  # the w = 3 model
+    client.set_registered_model_alias("nyc-taxi-regressor", "challenger", 1)
+    missing = failing(checks.lesson_05(store, "nyc-taxi-regressor", X_MARCH, Y_MARCH, "2021-03"))
+
+    assert (
+        'set_registered_model_alias("nyc-taxi-regressor", "champion", 1)'
+        in (missing["the better model on 2021-03 is the champion"])
+    )
+    assert "update_registered_model" in missing["the model has a description and a tag"]
+    assert (
+        "validation_rmse, test_rmse"
+        in (missing["the champion version has its RMSE tags and a description"])
+    )
+
+    client.set_registered_model_alias("nyc-taxi-regressor", "champion", 1)
+    client.set_registered_model_alias("nyc-taxi-regressor", "challenger", 2)
+    client.update_registered_model("nyc-taxi-regressor", description="Trip durations.")
+    client.set_registered_model_tag("nyc-taxi-regressor", "task", "regression")
+    client.set_model_version_tag("nyc-taxi-regressor", 1, "validation_rmse", "0.0")
+    client.set_model_version_tag("nyc-taxi-regressor", 1, "test_rmse", "0.0")
+    client.update_model_version("nyc-taxi-regressor", 1, description="The w = 2 model.")
+    assert failing(checks.lesson_05(store, "nyc-taxi-regressor", X_MARCH, Y_MARCH, "2021-03")) == {}
+
+
+def test_lesson_05_refuses_one_version_under_both_aliases(store):
+    client = register_two(store)
+    client.set_registered_model_alias("nyc-taxi-regressor", "champion", 1)
+    client.set_registered_model_alias("nyc-taxi-regressor", "challenger", 1)
+    missing = failing(checks.lesson_05(store, "nyc-taxi-regressor", X_MARCH, Y_MARCH, "2021-03"))
+    assert "both point at version 1" in missing["champion and challenger are different versions"]

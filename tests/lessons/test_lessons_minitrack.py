@@ -161,3 +161,39 @@ def test_lesson_04_autologged_a_model_that_loads_and_predicts(client, tmp_path):
     predictions = minitrack.pyfunc.load_model(f"runs:/{run.info.run_id}/model").predict(built.X_val)
     assert len(predictions) == len(trips)
     assert all(0 < p < 90 for p in predictions)  # minutes, for trips of 1 to 60 minutes
+
+
+def test_lesson_05_registered_both_candidates_with_aliases_tags_and_descriptions(client):
+    model = client.get_registered_model("nyc-taxi-regressor")
+    found = client.search_model_versions("name = 'nyc-taxi-regressor'")
+    versions = {int(v.version): v for v in found}
+    (selected,) = runs_tagged(client, "xgboost-selected")
+    (autologged,) = runs_tagged(client, "xgboost-autolog")
+
+    assert sorted(versions) == [1, 2]
+    assert {v.run_id for v in versions.values()} == {selected.info.run_id, autologged.info.run_id}
+    assert set(model.aliases) == {"champion", "challenger"}
+    assert sorted(model.aliases.values()) == [1, 2]
+    assert model.tags == {"task": "regression"}
+    assert "taxi" in model.description
+    for version in versions.values():
+        assert {"trained_by", "validation_rmse"} <= set(version.tags)
+        assert version.description.startswith("XGBoost from lesson")
+    # Both aliases were scored on the third month; the champion did no worse.
+    champion = client.get_model_version_by_alias("nyc-taxi-regressor", "champion")
+    challenger = client.get_model_version_by_alias("nyc-taxi-regressor", "challenger")
+    assert float(champion.tags["test_rmse"]) <= float(challenger.tags["test_rmse"])
+
+
+def test_lesson_05_champion_loads_by_alias_and_scores_the_third_month(client):
+    from course import features, synthetic
+
+    train = features.prepare(synthetic.generate("2021-01", rows=3000))
+    march = features.prepare(synthetic.generate("2021-03", rows=200))
+    built = features.build(train, march)
+    model = minitrack.pyfunc.load_model("models:/nyc-taxi-regressor@champion")
+    predictions = model.predict(built.X_val)
+    errors = [(p - y) ** 2 for p, y in zip(predictions, built.y_val, strict=True)]
+    rmse = math.sqrt(sum(errors) / len(errors))
+
+    assert 1 < rmse < 12  # minutes, as the lesson printed for the whole month

@@ -34,6 +34,7 @@ def test_every_lesson_passes_its_checks_on_mlflow(mlflow_run, verdicts_of):
     ], [r.message for r in results]
     assert [r.runs_logged for r in results] == [lesson.fast_runs for lesson in LESSONS]
     assert all(v["ok"] for v in verdicts_of(folder, "04-autologging").values())
+    assert all(v["ok"] for v in verdicts_of(folder, "05-model-registry").values())
 
 
 def test_mlflow_store_holds_the_sweep_and_a_loadable_model(mlflow_run, monkeypatch):
@@ -53,3 +54,21 @@ def test_mlflow_store_holds_the_sweep_and_a_loadable_model(mlflow_run, monkeypat
     assert {run.data.params["objective"] for run in sweep} == {"reg:squarederror"}
     booster = mlflow.xgboost.load_model(f"runs:/{final.info.run_id}/model")
     assert booster.num_features() > 1
+
+
+def test_mlflow_registry_holds_the_model_with_both_aliases(mlflow_run, monkeypatch):
+    import mlflow
+
+    folder, _ = mlflow_run
+    uri = runner.store_uri(folder)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setattr("mlflow.tracking._tracking_service.utils._tracking_uri", None)
+    client = mlflow.MlflowClient(tracking_uri=uri)
+    model = client.get_registered_model("nyc-taxi-regressor")
+
+    assert set(model.aliases) == {"champion", "challenger"}
+    assert sorted(int(v) for v in model.aliases.values()) == [1, 2]
+    champion = client.get_model_version_by_alias("nyc-taxi-regressor", "champion")
+    assert {"validation_rmse", "test_rmse"} <= set(champion.tags)
+    loaded = mlflow.pyfunc.load_model("models:/nyc-taxi-regressor@champion")
+    assert loaded.metadata.flavors["xgboost"]

@@ -9,7 +9,10 @@ fluent API's global state stays out of the test process. What it logs:
 - run "best-xgb" (xgboost) with a real scikit-learn model folder (MLmodel),
   an image, JSON, YAML, a text note, and an HTML file that must stay inert;
 - run named with HTML/script, with such a param and tag too (must show as text);
-- experiment "empty-experiment" with no runs.
+- experiment "empty-experiment" with no runs;
+- registry: "nyc-taxi-regressor" v1, v2 from best-xgb's model (aliases champion -> v2,
+  challenger -> v1; tags and descriptions) and v3 from a saved folder outside every run's
+  artifacts; a model named with HTML; a model whose name holds both quote marks.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ import zlib
 XSS_NAME = '<img src=x onerror="window.__xss=1">'
 XSS_PARAM = "<script>window.__xss=2</script>"
 XSS_TAG = '<b onmouseover="window.__xss=3">bold</b>'
+MODEL = "nyc-taxi-regressor"
+QUOTED_MODEL = """it's a "quoted" model"""
 N_XGBOOST = 14
 N_LASSO = 10
 
@@ -84,7 +89,32 @@ def fill(tracking_uri: str) -> dict:
         mlflow.log_param("alpha", XSS_PARAM)
         mlflow.log_metric("rmse", 9.9)
         ids["xss"] = run.info.run_id
+    _register(mlflow, ids["best-xgb"])
     return ids
+
+
+def _register(mlflow, run_id: str) -> None:
+    from sklearn.linear_model import LinearRegression
+
+    import minitrack.sklearn
+
+    client = mlflow.MlflowClient()
+    mlflow.register_model(f"runs:/{run_id}/model", MODEL)
+    mlflow.register_model(f"runs:/{run_id}/model", MODEL, tags={"validated": "yes"})
+    folder = os.path.join(tempfile.mkdtemp(), "saved-model")
+    minitrack.sklearn.save_model(LinearRegression().fit([[1.0], [2.0]], [1.0, 2.0]), folder)
+    mlflow.register_model(folder, MODEL)
+    client.set_registered_model_alias(MODEL, "champion", 2)
+    client.set_registered_model_alias(MODEL, "challenger", 1)
+    client.set_registered_model_tag(MODEL, "team", "taxi")
+    client.update_registered_model(MODEL, description="Predicts trip duration in minutes.")
+    client.update_model_version(MODEL, 2, description="Deeper trees.")
+    mlflow.register_model(f"runs:/{run_id}/model", XSS_NAME)
+    client.update_registered_model(XSS_NAME, description=XSS_PARAM)
+    client.set_registered_model_alias(XSS_NAME, "prod", 1)
+    client.set_model_version_tag(XSS_NAME, 1, "note", XSS_TAG)
+    mlflow.register_model(f"runs:/{run_id}/model", QUOTED_MODEL)
+    mlflow.register_model(f"runs:/{run_id}/model", QUOTED_MODEL)
 
 
 def _log_artifacts(mlflow) -> None:

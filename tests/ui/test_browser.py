@@ -154,6 +154,8 @@ def test_html_in_names_params_and_tags_shows_as_text(page, ui_server, ui_store):
     assert page.locator("#tags-table").inner_text().count("onmouseover") == 1
     assert page.evaluate("window.__xss") is None
     assert page.locator("#app img, #app script, #app b").count() == 0
+    assert page.locator("#registered").count() == 0  # no version came from this run
+    assert "null" not in page.inner_text("#app").split()
     shot(page, "run-with-html-name")
 
 
@@ -210,3 +212,115 @@ def test_without_plotly_the_pages_work_and_charts_say_how_to_install(page, ui_st
         assert page.errors == []
     finally:
         server.stop()
+
+
+TRAIN_AND_LOG = (
+    "from sklearn.linear_model import LinearRegression\n"
+    "mlflow.set_experiment('registry')\n"
+    "with mlflow.start_run(run_name='best-model') as run:\n"
+    "    model = LinearRegression().fit([[1.0], [2.0]], [2.0, 4.0])\n"
+    "    minitrack.sklearn.log_model(model, name='model')\n"
+    "uri = f'runs:/{run.info.run_id}/model'\n"
+    "print(run.info.run_id)\n"
+)
+
+
+def registry(tracking_uri: str, cwd: Path, steps: str) -> str:
+    """Registry calls from another process, as a lesson makes them; returns what it printed."""
+    code = (
+        "import sys, minitrack as mlflow, minitrack.sklearn\n"
+        "mlflow.set_tracking_uri(sys.argv[1])\n"
+        "client = mlflow.MlflowClient()\n"
+        f"{steps}\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, tracking_uri],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout.strip()
+
+
+def test_register_a_model_and_see_its_versions_and_aliases(page, tmp_path):
+    tracking_uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    run_id = registry(
+        tracking_uri,
+        tmp_path,
+        TRAIN_AND_LOG + "mlflow.register_model(uri, 'nyc-taxi-regressor')\n"
+        "mlflow.register_model(uri, 'nyc-taxi-regressor')\n"
+        "client.set_registered_model_alias('nyc-taxi-regressor', 'champion', 2)\n"
+        "client.set_registered_model_alias('nyc-taxi-regressor', 'challenger', 1)\n"
+        "client.set_model_version_tag('nyc-taxi-regressor', 2, 'validated', 'yes')\n"
+        "client.update_model_version('nyc-taxi-regressor', 2, description='Deeper trees.')",
+    )
+    server = RunningServer(tracking_uri, tmp_path)
+    try:
+        page.goto(server.url)
+        page.get_by_role("link", name="Models", exact=True).click()
+        row = page.locator('#models tr[data-model="nyc-taxi-regressor"]')
+        assert row.locator('td[data-col="latest"]').inner_text() == "v2"
+        assert row.locator('td[data-col="aliases"] .alias').all_inner_texts() == [
+            "@challenger \u2192 v1",
+            "@champion \u2192 v2",
+        ]
+        shot(page, "models")
+
+        row.get_by_role("link", name="nyc-taxi-regressor").click()
+        page.wait_for_selector("#versions")
+        assert page.inner_text("#model-name") == "nyc-taxi-regressor"
+        versions = page.locator("#versions tbody tr")
+        assert versions.locator('td[data-col="version"]').all_inner_texts() == ["v2", "v1"]
+        assert versions.locator('td[data-col="aliases"]').all_inner_texts() == [
+            "@champion",
+            "@challenger",
+        ]
+        v2 = page.locator('#versions tr[data-version="2"]')
+        assert v2.locator('td[data-col="tags"]').inner_text() == "validated=yes"
+        assert v2.locator('td[data-col="description"]').inner_text() == "Deeper trees."
+        assert v2.locator('td[data-col="run"]').inner_text() == "best-model"
+        # The newest version's MLmodel is shown; another version's on request.
+        expect(page.locator("#mlmodel pre")).to_contain_text("sklearn")
+        page.locator('#versions tr[data-version="1"]').get_by_role("button").click()
+        expect(page.locator("#mlmodel code")).to_have_text(
+            'mlflow.pyfunc.load_model("models:/nyc-taxi-regressor/1")'
+        )
+        assert "null" not in page.locator("#mlmodel").inner_text().splitlines()
+        shot(page, "model")
+
+        # Moving an alias shows without a reload; the source run names its versions.
+        registry(
+            tracking_uri,
+            tmp_path,
+            "client.set_registered_model_alias('nyc-taxi-regressor', 'champion', 1)",
+        )
+        expect(versions.locator('td[data-col="aliases"]').first).to_have_text(
+            "", timeout=POLL_WAIT_MS
+        )
+        v2.locator('td[data-col="run"] a').click()
+        expect(page.locator("#registered")).to_have_text(
+            "Registered as nyc-taxi-regressor v1 (@challenger, @champion), nyc-taxi-regressor v2",
+            timeout=POLL_WAIT_MS,  # a loaded machine can take more than the default 5 s
+        )
+        assert page.url.endswith(f"/runs/{run_id}")
+        assert page.errors == []
+    finally:
+        server.stop()
+
+
+def test_html_in_registry_names_and_descriptions_shows_as_text(page, ui_server):
+    page.goto(f"{ui_server.url}/models")
+    page.wait_for_selector("#models tbody tr")
+    page.get_by_role("link", name=XSS_NAME, exact=True).click()
+    page.wait_for_selector("#versions")
+    assert page.inner_text("#model-name") == XSS_NAME
+    assert page.inner_text("#model-description") == XSS_PARAM
+    assert page.locator("#app img, #app script, #app b").count() == 0
+    assert page.evaluate("window.__xss") is None
+    # A bad filter says why under the box.
+    page.goto(f"{ui_server.url}/models")
+    page.fill("#search", "metrics.rmse < 5")
+    page.press("#search", "Enter")
+    expect(page.locator("#search-error")).to_be_visible()
+    assert page.errors == []

@@ -89,8 +89,16 @@ class Model:
                 "(it holds MLmodel, requirements.txt and the model file).",
                 RESOURCE_DOES_NOT_EXIST,
             )
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        fields = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - safe
+        try:
+            fields = load_yaml(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"line {mark.line + 1}: " if mark is not None else ""
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise MinitrackException(
+                f"'{path}' is not a valid MLmodel file: it is not YAML ({where}{problem}). "
+                "Save the model again with save_model or log_model."
+            ) from None
         if not isinstance(fields, dict) or not isinstance(fields.get("flavors"), dict):
             raise MinitrackException(
                 f"'{path}' is not a valid MLmodel file: it has no 'flavors' section. "
@@ -109,6 +117,20 @@ class Model:
                 RESOURCE_DOES_NOT_EXIST,
             )
         return self.flavors[name]
+
+
+def yaml_loader():
+    """libyaml's safe loader when PyYAML was built with it (parses MLmodel several times
+    faster), else the pure-Python safe loader; both build only plain data."""
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_yaml(text: str) -> Any:
+    import yaml
+
+    return yaml.load(text, Loader=yaml_loader())  # noqa: S506 - a safe loader, see above
 
 
 def dump_yaml(data: Any, sort_keys: bool = False) -> str:

@@ -20,7 +20,7 @@ from minitrack.exceptions import (
     TEMPORARILY_UNAVAILABLE,
     MinitrackException,
 )
-from minitrack.server import artifact_files, views
+from minitrack.server import artifact_files, registry_views, views
 
 MAX_PAGE_SIZE = 1000
 MAX_COMPARE_RUNS = 100
@@ -188,6 +188,30 @@ async def not_found(request: Request, exc) -> Response:
     return error(404, RESOURCE_DOES_NOT_EXIST, message)
 
 
+@_handle
+def list_models(request: Request) -> Response:
+    """GET /api/models?filter=...&order_by=...: registered models, with the registry grammar."""
+    q = request.query_params
+    limit = _int_arg(request, "limit", 100, 1, MAX_PAGE_SIZE)
+    page = registry_views.models_page(
+        _client(request), q.get("filter", ""), q.getlist("order_by"), limit, q.get("page_token")
+    )
+    return JSONResponse(page)
+
+
+@_handle
+def get_model(request: Request) -> Response:
+    """GET /api/models/{name}: the model and every version, newest first."""
+    return JSONResponse(registry_views.model(_client(request), request.path_params["name"]))
+
+
+@_handle
+def version_mlmodel(request: Request) -> Response:
+    """GET /api/models/{name}/versions/{version}/mlmodel: the version's MLmodel as text."""
+    p = request.path_params
+    return JSONResponse(registry_views.version_mlmodel(_client(request), p["name"], p["version"]))
+
+
 routes = [
     Route("/api/experiments", list_experiments),
     Route("/api/experiments/{experiment_id}", get_experiment),
@@ -199,4 +223,7 @@ routes = [
     Route("/api/runs/{run_id}/artifacts/file", get_artifact),
     Route("/api/compare", compare_runs),
     Route("/api/metric-history", metric_history),
+    Route("/api/models", list_models),
+    Route("/api/models/{name}", get_model),
+    Route("/api/models/{name}/versions/{version}/mlmodel", version_mlmodel),
 ]

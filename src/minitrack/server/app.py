@@ -32,6 +32,8 @@ PAGES = {
     "runs": ("Runs", False),
     "run": ("Run", True),
     "compare": ("Compare runs", True),
+    "models": ("Models", False),
+    "model": ("Model", False),
 }
 
 
@@ -51,7 +53,8 @@ def _shell(page: str) -> str:
 </head>
 <body data-page="{page}">
 <header class="topbar"><a class="brand" href="/">minitrack</a>
-<nav><a href="/">Experiments</a></nav><span id="live" class="live"></span></header>
+<nav><a href="/">Experiments</a> <a href="/models">Models</a></nav>
+<span id="live" class="live"></span></header>
 <main id="app"><p class="muted">Loading...</p></main>
 </body>
 </html>
@@ -140,6 +143,8 @@ def create_app(
         Route("/experiments/{experiment_id}", _page("runs")),
         Route("/runs/{run_id}", _page("run")),
         Route("/compare", _page("compare")),
+        Route("/models", _page("models")),
+        Route("/models/{name}", _page("model")),
         Route("/static/vendor/plotly.min.js", plotly_js),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
         *api.routes,

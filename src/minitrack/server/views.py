@@ -22,6 +22,7 @@ from minitrack.context import (
 )
 from minitrack.entities import Experiment, Metric, Run, ViewType
 from minitrack.exceptions import RESOURCE_DOES_NOT_EXIST, MinitrackException
+from minitrack.server.registry_views import registrations_of_run
 from minitrack.store import ExperimentActivity
 
 MODEL_HISTORY_TAG = "mlflow.log-model.history"
@@ -141,6 +142,7 @@ def run(client: MlflowClient, run_id: str) -> dict:
         row["experiment_name"] = client.get_experiment(found.info.experiment_id).name
     except MinitrackException:
         row["experiment_name"] = None
+    row["registered_versions"] = registrations_of_run(client, found.info.run_id)
     return row
 
 

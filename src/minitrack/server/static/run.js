@@ -181,6 +181,18 @@
     return kvTable("overview", rows, "");
   }
 
+  // "registered as nyc-taxi-regressor v3 (@champion)", each linking to the model page.
+  function registrations(run) {
+    const found = run.registered_versions || [];
+    if (!found.length) return [];
+    const links = found.map((r) => {
+      const aliases = r.aliases.length ? ` (${r.aliases.map((a) => `@${a}`).join(", ")})` : "";
+      return MT.el("a", { href: `/models/${encodeURIComponent(r.name)}#v${r.version}`, text: `${r.name} v${r.version}${aliases}` });
+    });
+    const parts = links.flatMap((link, i) => (i ? [", ", link] : [link]));
+    return [MT.el("p", { id: "registered", class: "registered" }, "Registered as ", ...parts)];
+  }
+
   async function render() {
     const { run } = await MT.api(runApi);
     const signature = JSON.stringify(run);
@@ -194,6 +206,7 @@
         MT.el("a", { href: "/", text: "Experiments" }), " / ",
         MT.el("a", { href: `/experiments/${encodeURIComponent(run.experiment_id)}`, text: run.experiment_name || run.experiment_id }), " / "),
       MT.el("h1", { id: "run-name" }, MT.el("span", { text: run.run_name || run.run_id }), " ", MT.statusBadge(run.status)),
+      ...registrations(run),
       overview(run),
       section("Description", "description", run.description
         ? MT.el("pre", { class: "note", text: run.description })
