@@ -40,12 +40,24 @@ def main() -> None:
     default=None,
     help="pyproject.toml whose 'lessons' requirements to check (default: the kit's own).",
 )
-def doctor(as_json, store, port, kernel_dir, kernel_name, spec) -> None:
+@click.option(
+    "--ui-port",
+    "ui_ports",
+    type=int,
+    multiple=True,
+    help="Also look for a running UI on this port (besides --port, 5000, 5001 and 8080).",
+)
+def doctor(as_json, store, port, kernel_dir, kernel_name, spec, ui_ports) -> None:
     """Check that this Python can run the course; exit 1 if something must be fixed."""
     from course import doctor as doctor_module
 
     options = doctor_module.Options(
-        store=store, port=port, kernel_dir=kernel_dir, kernel_name=kernel_name, spec=spec
+        store=store,
+        port=port,
+        kernel_dir=kernel_dir,
+        kernel_name=kernel_name,
+        spec=spec,
+        ui_ports=tuple(ui_ports),
     )
     results = doctor_module.run_checks(options)
     if as_json:
@@ -91,6 +103,24 @@ def check_code(paths, show_diff, fix, yes, as_json) -> None:
                 click.echo("Still to do by hand:")
                 click.echo(checker.render(reports))
     sys.exit(1 if checker.has_errors(reports) else 0)
+
+
+@main.command()
+@click.option(
+    "--port",
+    "ports",
+    type=int,
+    multiple=True,
+    help="Look for a running UI on this port too (repeatable; 5000, 5001 and 8080 always).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the facts as JSON.")
+def where(ports, as_json) -> None:
+    """Where are my runs? The store the lessons here log to, MLFLOW_TRACKING_URI's, the other
+    stores nearby and what a running UI shows; first line: why your UI may look empty."""
+    from course import where as where_module
+
+    facts = where_module.gather(ports=(*ports, *where_module.USUAL_PORTS))
+    click.echo(where_module.to_json(facts) if as_json else where_module.render(facts))
 
 
 def _parameter(ctx, param, values):

@@ -189,6 +189,22 @@ async def not_found(request: Request, exc) -> Response:
 
 
 @_handle
+def store_info(request: Request) -> Response:
+    """Which store this server shows, so that `course where` can tell a student whose UI
+    looks empty that it is serving another file than the one their lessons write to."""
+    state = request.app.state
+    return JSONResponse(
+        {
+            "server": "minitrack",
+            "backend_store_uri": state.backend_store_uri,
+            "path": state.store_path,
+            "default_artifact_root": state.default_artifact_root,
+            "artifacts_destination": state.artifacts_destination if state.serve_artifacts else None,
+            "cwd": state.cwd,
+        }
+    )
+
+
 def list_models(request: Request) -> Response:
     """GET /api/models?filter=...&order_by=...: registered models, with the registry grammar."""
     q = request.query_params
@@ -213,6 +229,7 @@ def version_mlmodel(request: Request) -> Response:
 
 
 routes = [
+    Route("/api/store", store_info),
     Route("/api/experiments", list_experiments),
     Route("/api/experiments/{experiment_id}", get_experiment),
     Route("/api/experiments/{experiment_id}/columns", experiment_columns),
