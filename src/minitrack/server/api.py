@@ -67,10 +67,22 @@ def _int_arg(request: Request, name: str, default: int, low: int, high: int) -> 
     return value
 
 
+def _view_type(request: Request) -> int:
+    """``?deleted=1`` shows deleted experiments and runs beside the active ones."""
+    from minitrack.entities import ViewType
+
+    return (
+        ViewType.ALL
+        if request.query_params.get("deleted") in ("1", "true")
+        else (ViewType.ACTIVE_ONLY)
+    )
+
+
 @_handle
 def list_experiments(request: Request) -> Response:
-    """GET /api/experiments: every active experiment with run count and last activity."""
-    return JSONResponse({"experiments": views.experiments(_client(request))})
+    """GET /api/experiments: every active experiment (with ?deleted=1 the deleted ones too)
+    with run count and last activity."""
+    return JSONResponse({"experiments": views.experiments(_client(request), _view_type(request))})
 
 
 @_handle
@@ -108,6 +120,7 @@ def search_runs(request: Request) -> Response:
         metric_keys=q.getlist("metric"),
         param_keys=q.getlist("param"),
         tag_keys=q.getlist("tag"),
+        run_view_type=_view_type(request),
     )
     return JSONResponse({**page, "offset": offset, "limit": limit})
 
