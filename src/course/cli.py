@@ -45,7 +45,7 @@ def main() -> None:
     "ui_ports",
     type=int,
     multiple=True,
-    help="Also look for a running UI on this port (besides --port, 5000, 5001 and 8080).",
+    help="Look for a running UI on this port (repeatable; default: --port, 5000, 5001, 8080).",
 )
 def doctor(as_json, store, port, kernel_dir, kernel_name, spec, ui_ports) -> None:
     """Check that this Python can run the course; exit 1 if something must be fixed."""
@@ -111,7 +111,7 @@ def check_code(paths, show_diff, fix, yes, as_json) -> None:
     "ports",
     type=int,
     multiple=True,
-    help="Look for a running UI on this port too (repeatable; 5000, 5001 and 8080 always).",
+    help="Look for a running UI on this port (repeatable; default: 5000, 5001 and 8080).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the facts as JSON.")
 def where(ports, as_json) -> None:
@@ -119,7 +119,7 @@ def where(ports, as_json) -> None:
     stores nearby and what a running UI shows; first line: why your UI may look empty."""
     from course import where as where_module
 
-    facts = where_module.gather(ports=(*ports, *where_module.USUAL_PORTS))
+    facts = where_module.gather(ports=ports or where_module.USUAL_PORTS)
     click.echo(where_module.to_json(facts) if as_json else where_module.render(facts))
 
 

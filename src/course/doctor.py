@@ -36,7 +36,7 @@ class Options:
     kernel_name: str = "exp-tracking"
     spec: str | None = None
     cwd: str | None = None  # the folder whose lessons' store "runs" looks at (default: here)
-    ui_ports: tuple[int, ...] = ()  # ports to look for a UI on, besides --port and the usual
+    ui_ports: tuple[int, ...] = ()  # ports to look for a UI on (default: --port and the usual)
 
 
 @dataclass
@@ -356,7 +356,7 @@ def check_runs(options: Options) -> Result:
     """Where are my runs? The lessons' store, the others nearby, and what a running UI shows."""
     from course import where as where_module
 
-    ports = (*options.ui_ports, options.port, *where_module.USUAL_PORTS)
+    ports = options.ui_ports or (options.port, *where_module.USUAL_PORTS)
     where = where_module.gather(options.cwd, ports=ports)
     status = PASS if where.status == where_module.PASS else WARN
     return Result("runs", status, where.reason, fix=where.fix, details=asdict(where))

@@ -177,3 +177,15 @@ def test_the_kits_own_lessons_are_clean():
     result = _run(str(lessons))
     assert result.exit_code == 0, result.output
     assert result.output.startswith("No removed or deprecated calls found")
+
+
+def test_fix_keeps_crlf_line_endings_and_drops_no_code(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("win.py").write_bytes(
+        b"\xef\xbb\xbfimport mlflow\r\nfor e in mlflow.list_experiments():\r\n    print(e)\r\n"
+    )
+    result = _run("win.py", "--fix", "--yes")
+    assert result.exit_code == 0, result.output
+    assert Path("win.py").read_bytes() == (
+        b"import mlflow\r\nfor e in mlflow.search_experiments():\r\n    print(e)\r\n"
+    )

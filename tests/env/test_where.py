@@ -59,6 +59,8 @@ def _env(home: Path, **extra) -> dict:
 
 
 def _where(cwd: Path, home: Path, *args, **env) -> subprocess.CompletedProcess:
+    if "--port" not in args:  # a free port, not 5000: another UI on this machine is not ours
+        args = (*args, "--port", str(_free_port()))
     return subprocess.run(
         [str(COURSE), "where", *args],
         cwd=cwd,

@@ -45,7 +45,8 @@ class Source:
     def write(self, texts: dict[int, str]) -> None:
         """Write back the units whose index is in ``texts`` with their new text."""
         if self.notebook is None:
-            self.path.write_text(texts[0], encoding="utf-8")
+            with open(self.path, "w", encoding="utf-8", newline="") as handle:
+                handle.write(texts[0])
             return
         import nbformat
 
@@ -99,7 +100,9 @@ def load(path: Path) -> Source:
             source.units.append(Unit(cell.source, number, cell.cell_type == "code"))
         return source
     try:
-        source.units.append(Unit(path.read_text(encoding="utf-8")))
+        # newline="": a CRLF file keeps its line endings through --fix; a BOM is no code
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            source.units.append(Unit(handle.read()))
     except (OSError, UnicodeDecodeError) as error:
         source.error = f"could not be read ({error})"
     return source
