@@ -68,7 +68,7 @@ def doctor(as_json, store, port, kernel_dir, kernel_name, spec, ui_ports) -> Non
 
 
 @main.command("check-code")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
 @click.option("--diff", "show_diff", is_flag=True, help="Show the rewrite of the safe cases.")
 @click.option("--fix", is_flag=True, help="Apply that rewrite (after showing it and asking).")
 @click.option("--yes", "-y", is_flag=True, help="With --fix: do not ask.")
@@ -80,7 +80,8 @@ def check_code(paths, show_diff, fix, yes, as_json) -> None:
     Pasting code from the course videos? Run this on it first."""
     from course import check_code as checker
 
-    reports = checker.check_paths(list(paths))
+    paths = list(paths) or ["."]  # no PATH: the folder you are in
+    reports = checker.check_paths(paths)
     if as_json:
         click.echo(checker.to_json(reports))
     else:
@@ -97,7 +98,7 @@ def check_code(paths, show_diff, fix, yes, as_json) -> None:
                 sys.exit(1 if checker.has_errors(reports) else 0)
             for shown in checker.apply_fixes(reports):
                 click.echo(f"rewrote {shown}")
-            reports = checker.check_paths(list(paths))
+            reports = checker.check_paths(paths)
             left = checker.findings(reports)
             if left:
                 click.echo("Still to do by hand:")
