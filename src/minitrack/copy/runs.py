@@ -246,21 +246,52 @@ def copy_logged_models(source, target, src_exp: str, dst_exp: str, report) -> No
             artifact_location=location,
             model_id=model.model_id,  # a local target keeps it; a server makes its own
         )
+        if not _inside(made.artifact_location, target, run_id):
+            _upload_model_files(source, target, model, made, report)
         if model.status != made.status and model.status in ("READY", "FAILED"):
             target.finalize_logged_model(made.model_id, model.status)
         report.logged_models[model.model_id] = made.model_id
+
+
+def _run_folder(client, run_id: str, location: str | None) -> str | None:
+    """``location`` as a path inside the run's artifacts, or None when it is elsewhere."""
+    root = client.get_run(run_id).info.artifact_uri.rstrip("/")
+    location = (location or "").rstrip("/")
+    return location[len(root) + 1 :] if location.startswith(root + "/") else None
+
+
+def _inside(location: str | None, client, run_id: str | None) -> bool:
+    return run_id is not None and _run_folder(client, run_id, location) is not None
 
 
 def _mapped_location(source, target, model, run_id: str | None) -> str | None:
     """The copy's folder: the same place inside the copied run's artifacts."""
     if run_id is None:
         return None
-    src_root = source.get_run(model.source_run_id).info.artifact_uri.rstrip("/")
-    location = (model.artifact_location or "").rstrip("/")
-    if location.startswith(src_root + "/"):
-        dst_root = target.get_run(run_id).info.artifact_uri.rstrip("/")
-        return dst_root + location[len(src_root) :]
-    return None
+    folder = _run_folder(source, model.source_run_id, model.artifact_location)
+    if folder is None:
+        return None
+    return target.get_run(run_id).info.artifact_uri.rstrip("/") + "/" + folder
+
+
+def _upload_model_files(source, target, model, made, report) -> None:
+    """A server keeps a logged model's files in a folder of its own (MLflow 3), where
+    ``models:/m-<id>`` loads them from: upload the model's folder there too."""
+    folder = model.source_run_id and _run_folder(
+        source, model.source_run_id, model.artifact_location
+    )
+    if not folder:
+        report.notes.append(
+            f"logged model {model.model_id}: its files are outside its run's artifacts, "
+            "and were not copied."
+        )
+        return
+    with tempfile.TemporaryDirectory(prefix="minitrack-copy-") as tmp:
+        local = source.download_artifacts(model.source_run_id, folder, tmp)
+        target.log_model_artifacts(made.model_id, local)
+        report.bytes_copied += sum(
+            os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(local) for f in files
+        )
 
 
 def run_would_copy(copy) -> str:
