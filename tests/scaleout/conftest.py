@@ -108,8 +108,12 @@ def _add_models(uri: str, client, made: dict) -> None:
         versions.append(info)
     name = made["model"]
     client.create_registered_model(name, tags={"owner": "ada"}, description="taxi model")
-    for info in versions:
-        client.create_model_version(name, info.model_uri, info.run_id, tags={"slope": "x"})
+    # the first from its run's folder, the others as register_model does (models:/m-<id>)
+    client.create_model_version(
+        name, versions[0].model_uri, versions[0].run_id, tags={"slope": "x"}
+    )
+    for info in versions[1:]:
+        minitrack.register_model(f"runs:/{info.run_id}/model", name, tags={"slope": "x"})
     client.delete_model_version(name, 2)  # a gap: versions 1 and 3 remain
     client.update_model_version(name, 3, description="the best one")
     client.set_model_version_tag(name, 3, "validated", "yes")

@@ -63,16 +63,18 @@ def test_real_mlflow_reads_back_what_was_copied(pushed):
     source, url, report, expected = pushed
     assert report.failed == {}
     assert len(report.created) == RUNS + 3  # and the three model runs
-    theirs = mlflow.MlflowClient(url)
-    assert content(theirs) == expected
-
+    # MLflow's client lists a run's model folder through a client of the global tracking
+    # URI, whatever URI it was made with: point that at the server too.
     previous = mlflow.get_tracking_uri()
     mlflow.set_tracking_uri(url)
     try:
+        theirs = mlflow.MlflowClient(url)
+        assert content(theirs) == expected
         got = mlflow.pyfunc.load_model("models:/taxi-regressor@champion").predict(X)
+        staged = mlflow.pyfunc.load_model("models:/taxi-regressor/Staging").predict(X)
     finally:
         mlflow.set_tracking_uri(previous)
-    assert np.allclose(got, [3.0, 6.0, 9.0])
+    assert np.allclose(got, [3.0, 6.0, 9.0]) and np.allclose(staged, [1.0, 2.0, 3.0])
     assert theirs.get_model_version_by_alias("taxi-regressor", "champion").version == "2"
 
 
