@@ -193,12 +193,13 @@ def content(client, *, artifacts: bool = True) -> dict:
         order = {int(v.version): i for i, v in enumerate(versions)}
         full = client.get_registered_model(model.name)
         out["registry"][model.name] = {
-            "description": full.description,
+            "description": full.description or None,
             "tags": dict(full.tags),
             "aliases": {a: order[int(v)] for a, v in full.aliases.items()},
             "versions": [
                 {
-                    "description": v.description,
+                    # MLflow's server answers "" for a version without a description
+                    "description": v.description or None,
                     "stage": v.current_stage,
                     "tags": {k: x for k, x in v.tags.items() if k not in BOOKKEEPING},
                     "run": names.get(v.run_id),
