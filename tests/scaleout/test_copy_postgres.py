@@ -24,6 +24,9 @@ from .conftest import content, fill_store
 
 pytestmark = [pytest.mark.slow, pytest.mark.mlflow]
 
+# minitrack's client of a tracking server (RestStore) is what copies into the server.
+pytest.importorskip("minitrack.store.rest", reason="needs minitrack's RestStore (http URIs)")
+
 X = np.array([[1.0], [2.0], [3.0]])
 RUNS = 200
 
