@@ -16,26 +16,28 @@ import os
 from minitrack import validation
 from minitrack.artifacts.local import LocalArtifactRepository
 from minitrack.artifacts.paths import ArtifactPathError
-from minitrack.artifacts.runs import run_repository
+from minitrack.artifacts.runs import ArtifactRepository, run_repository
 from minitrack.exceptions import RESOURCE_DOES_NOT_EXIST, MinitrackException
 from minitrack.store import get_store
 from minitrack.uris import get_tracking_uri, local_path_from_uri, parse_runs_uri
 
 
-def _repository(run_id: str, tracking_uri: str | None) -> LocalArtifactRepository:
+def _repository(run_id: str, tracking_uri: str | None) -> ArtifactRepository:
     store = get_store(tracking_uri or get_tracking_uri())
     return run_repository(store, validation.run_id(run_id))
 
 
 def run_artifact_dir(run_id: str, tracking_uri: str | None = None) -> str:
-    """The local folder holding a run's artifacts (may not exist yet)."""
+    """The local folder holding a run's artifacts (may not exist yet); for a run whose
+    artifacts are on a tracking server's proxy, their ``mlflow-artifacts:`` URI."""
     return _repository(run_id, tracking_uri).root
 
 
 def local_path(uri: str, tracking_uri: str | None = None) -> str:
-    """Where an artifact URI lives on disk, without copying.
+    """Where an artifact URI lives on disk, without copying a local store's files.
 
-    Accepts ``runs:/<run_id>/<path>``, a ``file:`` URI or a plain path.
+    Accepts ``runs:/<run_id>/<path>``, a ``file:`` URI or a plain path. A run whose
+    artifacts are on a tracking server is downloaded to a temporary folder first.
     """
     if isinstance(uri, str) and uri.startswith("runs:"):
         run_id, rel = parse_runs_uri(uri)
