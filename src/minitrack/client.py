@@ -302,7 +302,9 @@ class MlflowClient:
             experiment_ids, filter_string, run_view_type, order_by
         )
         runs = (
-            self._store.search_runs(ids, filter_string, run_view_type, max_results, order_by, offset)
+            self._store.search_runs(
+                ids, filter_string, run_view_type, max_results, order_by, offset
+            )
             if ids
             else []
         )

@@ -99,9 +99,7 @@ class HttpArtifactRepository:
 
     def _put(self, rel: str, opener) -> None:
         mime = mimetypes.guess_type(rel)[0] or "application/octet-stream"
-        self._http.request(
-            "PUT", self._url_path(rel), data=opener, headers={"Content-Type": mime}
-        )
+        self._http.request("PUT", self._url_path(rel), data=opener, headers={"Content-Type": mime})
 
     def write_bytes(self, artifact_file: str, data: bytes) -> str:
         """Upload ``data`` as ``artifact_file``; returns the artifact's URI."""
@@ -122,7 +120,7 @@ class HttpArtifactRepository:
         name = os.path.basename(local_path)
         rel = file_path(posixpath.join(folder, name) if folder else name)
         # A fresh open file per attempt: the body streams, and a retry starts it again.
-        self._put(rel, lambda: open(local_path, "rb"))
+        self._put(rel, lambda: open(local_path, "rb"))  # noqa: SIM115 - closed per attempt
 
     def log_folder(self, local_dir: str, artifact_path: str | None = None) -> None:
         local_dir = os.fspath(local_dir)

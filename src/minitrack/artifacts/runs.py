@@ -7,8 +7,6 @@ picked by the scheme of the run's artifact URI.
 
 from __future__ import annotations
 
-from typing import Union
-
 from minitrack.artifacts.http import HttpArtifactRepository, is_proxy_uri
 from minitrack.artifacts.local import LocalArtifactRepository
 from minitrack.entities import Run
@@ -16,7 +14,7 @@ from minitrack.exceptions import MinitrackException
 from minitrack.store.base import AbstractStore
 from minitrack.uris import is_local_uri
 
-ArtifactRepository = Union[LocalArtifactRepository, HttpArtifactRepository]
+ArtifactRepository = LocalArtifactRepository | HttpArtifactRepository
 
 
 def _boundary(run: Run, experiment_location: str) -> str | None:

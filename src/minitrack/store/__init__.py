@@ -1,8 +1,9 @@
 """Tracking stores behind one interface (``AbstractStore``), and the factory that picks one.
 
 ``get_store(tracking_uri)`` gives the (cached) store of a tracking URI: a SQLite file
-(``SqliteStore``) or, for ``http(s)://`` URIs, a tracking server (``RestStore``). A new kind of store implements ``AbstractStore`` in a module of
-its own here and gets one branch in ``get_store``; nothing above this package changes.
+(``SqliteStore``) or, for ``http(s)://`` URIs, a tracking server (``RestStore``). A new
+kind of store implements ``AbstractStore`` in a module of its own here and gets one
+branch in ``get_store``; nothing above this package changes.
 """
 
 from __future__ import annotations

@@ -233,7 +233,9 @@ class AbstractStore(ABC):
         order_by: list[str] | None,
     ) -> RunColumns:
         """search_runs' DataFrame columns for the matching runs, in result order."""
-        ids = self.search_run_ids(experiment_ids, filter_string, run_view_type, max_results, order_by)
+        ids = self.search_run_ids(
+            experiment_ids, filter_string, run_view_type, max_results, order_by
+        )
         return self.run_columns(ids)
 
     # -- UI: what the pages read, beyond the calls above -----------------------------------

@@ -20,6 +20,7 @@ import os
 import random
 import threading
 import time
+
 from minitrack.exceptions import (
     INTERNAL_ERROR,
     INVALID_PARAMETER_VALUE,
@@ -175,9 +176,7 @@ class HttpClient:
     def _unreachable(self, error) -> ServerUnreachable:
         import requests
 
-        if isinstance(error, requests.Timeout) and not isinstance(
-            error, requests.ConnectTimeout
-        ):
+        if isinstance(error, requests.Timeout) and not isinstance(error, requests.ConnectTimeout):
             return ServerUnreachable(
                 f"The tracking server at {self.base_url} did not answer in time ({error}). "
                 f"Check that it is not overloaded, or raise {TIMEOUT_ENV} (seconds).",
