@@ -7,6 +7,9 @@
     python3 scripts/setup_env.py --force    # recreate from scratch
     python3 scripts/setup_env.py --remove   # delete the environment and its Jupyter kernel
 
+It only ever deletes what it created: each environment and kernel folder it makes gets a
+marker holding the folder's own path, and anything without one is refused with a message.
+
 With micromamba, mamba or conda available, the conda environment ``exp-tracking`` is created
 from ``conda-lock.yml`` when the repository has one, else from ``environment.yml`` (the course's
 recommended path). Without any of them, a ``.venv`` in the repository gets the kit and its
@@ -28,6 +31,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -36,11 +40,18 @@ ENV_NAME = "exp-tracking"
 KERNEL_NAME = "exp-tracking"
 KERNEL_DISPLAY_NAME = "Python (exp-tracking)"
 STAMP_NAME = "exp-tracking-setup.json"
+# Written by this script into every environment and kernel folder it creates, holding the
+# folder's own path (and a kernel's environment): the only licence to ever delete one.
+MARKER_NAME = "exp-tracking-created-by-setup.json"
 STAMP_VERSION = 1  # bump when what the stamp vouches for changes
 VENV_MIN_PYTHON = (3, 10)  # pyproject.toml's requires-python
 MIN_FREE_GB = 3.0  # the lessons stack with XGBoost, JupyterLab and pyarrow takes ~2 GB
 MINIFORGE_URL = "https://github.com/conda-forge/miniforge#install"
 CONDA_TOOLS = ("micromamba", "mamba", "conda")  # fastest first
+# What the long steps install, told to the student before they start (uv counted 120 on Linux).
+INSTALL_SIZE = "the kit and about 120 packages"
+CONDA_SIZE = "Python and the whole course stack from conda-forge"
+HEARTBEAT_SECONDS = 15.0  # a quiet installer gets a "still working" line this often
 
 
 class SetupError(Exception):
@@ -134,23 +145,36 @@ def inputs_digest(extras: str, method: str) -> str:
 # --- running commands -----------------------------------------------------------------------
 
 
+def heartbeat_seconds() -> float:
+    # COURSE_SETUP_HEARTBEAT_SECONDS shortens the wait between "still working" lines (tests)
+    return float(os.environ.get("COURSE_SETUP_HEARTBEAT_SECONDS") or HEARTBEAT_SECONDS)
+
+
 class Runner:
     """Runs (or, in a dry run, only prints) the commands and file actions of the setup."""
 
     def __init__(self, dry_run: bool):
         self.dry_run = dry_run
 
-    def run(self, command: list[str], what: str, env: dict | None = None) -> None:
+    def run(
+        self, command: list[str], what: str, env: dict | None = None, expect: str | None = None
+    ) -> None:
+        """Run ``command``; ``expect`` tells the student first what a long step will do."""
+        if expect:
+            say(f"  {expect}")
         say(f"  $ {show_command(command)}")
         if self.dry_run:
             return
         try:
-            completed = subprocess.run(command, env=env)
+            if sys.stdout.isatty():  # the installers draw their own progress on a terminal
+                returncode = subprocess.run(command, env=env).returncode
+            else:
+                returncode = relay_with_heartbeat(command, what, env)
         except FileNotFoundError as error:
             raise SetupError(f"{what} failed: cannot run {command[0]} ({error}).") from error
-        if completed.returncode != 0:
+        if returncode != 0:
             raise SetupError(
-                f"{what} failed (exit code {completed.returncode}); its output is above. "
+                f"{what} failed (exit code {returncode}); its output is above. "
                 "Fix the cause and run this script again: it picks up where it stopped "
                 "(or add --force to start over)."
             )
@@ -159,6 +183,46 @@ class Runner:
         say(f"  - {description}")
         if not self.dry_run:
             perform()
+
+
+def relay_with_heartbeat(command: list[str], what: str, env: dict | None) -> int:
+    """Pass the child's output on line by line; while it is quiet, say it is still working.
+
+    Without a terminal (a CI log, a pipe) pip shows no progress bars and uv and conda stay
+    silent for minutes: a line with the elapsed time shows the setup has not hung.
+    """
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    started = last_output = time.monotonic()
+    lock = threading.Lock()
+
+    def pump() -> None:
+        nonlocal last_output
+        for line in iter(process.stdout.readline, b""):
+            with lock:
+                sys.stdout.buffer.write(line)
+                sys.stdout.flush()
+                last_output = time.monotonic()
+
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
+    interval = heartbeat_seconds()
+    try:
+        while True:
+            try:
+                process.wait(timeout=min(1.0, interval / 2))
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            now = time.monotonic()
+            with lock:
+                if now - last_output >= interval:
+                    say(f"  ... {what.lower()}: still working, {now - started:.0f} s so far")
+                    last_output = now
+    except KeyboardInterrupt:
+        process.wait()  # Ctrl+C reached the child too: let it stop first
+        raise
+    reader.join()
+    return process.returncode
 
 
 def capture(command: list[str]) -> str | None:
@@ -202,7 +266,11 @@ def same_path(a: str | Path, b: str | Path) -> bool:
 
 
 def register_kernel(
-    runner: Runner, python_command: list[str], interpreter: Path | None, kernel_prefix: Path | None
+    runner: Runner,
+    python_command: list[str],
+    interpreter: Path | None,
+    kernel_prefix: Path | None,
+    env_prefix: Path | None,
 ) -> None:
     step(f'Registering the Jupyter kernel "{KERNEL_DISPLAY_NAME}"')
     folder = kernel_dir(None if runner.dry_run else python_command, kernel_prefix)
@@ -216,27 +284,35 @@ def register_kernel(
     command = python_command + ["-m", "ipykernel", "install", *where]
     command += ["--name", KERNEL_NAME, "--display-name", KERNEL_DISPLAY_NAME]
     runner.run(command, "Registering the kernel")
+    if env_prefix is not None:
+        # ipykernel may have written elsewhere than asked in a dry run: ask again
+        written = kernel_dir(None if runner.dry_run else python_command, kernel_prefix)
+        runner.action(
+            f"record in {written / MARKER_NAME} that the kernel belongs to {env_prefix}",
+            lambda: write_marker(written, "kernel", True, env=str(env_prefix)),
+        )
 
 
 def remove_kernel(runner: Runner, folder: Path, prefix: Path | None) -> None:
+    """Delete the course kernel spec only when this setup registered it for this env."""
     step(f"Removing the Jupyter kernel {KERNEL_NAME!r}")
     current = kernel_target(folder)
     if current is None and not folder.exists():
         say(f"  no kernel spec in {folder}: nothing to remove")
         return
-    points_here = current is not None and prefix is not None and _inside(current, prefix)
-    if current is not None and not points_here and os.path.exists(current):
-        say(f"  keeping {folder}: it runs {current}, which is not this environment")
+    marker = read_marker(folder) if created_here(folder) else None
+    owner = marker.get("env") if marker else None
+    if owner is None or prefix is None or not same_path(owner, prefix):
+        if owner is not None:
+            whose = f"this setup registered it for {owner}, not for {prefix}"
+        else:
+            whose = f"it has no {MARKER_NAME}, so this setup did not register it"
+        say(
+            f"  keeping {folder} (it runs {current or 'nothing readable'}): {whose}. "
+            f"To remove it yourself: jupyter kernelspec remove {KERNEL_NAME}"
+        )
         return
-    runner.action(f"delete {folder}", lambda: shutil.rmtree(folder))
-
-
-def _inside(path: str, folder: Path) -> bool:
-    try:
-        Path(os.path.abspath(path)).relative_to(os.path.abspath(folder))
-    except ValueError:
-        return False
-    return True
+    runner.action(f"delete {folder}", lambda: delete_created(folder))
 
 
 # --- the stamp: what was installed, from which inputs -------------------------------------
@@ -260,6 +336,79 @@ def write_stamp(runner: Runner, prefix: Path | None, digest: str, method: str) -
     runner.action(
         f"record the setup in {prefix / STAMP_NAME}",
         lambda: (prefix / STAMP_NAME).write_text(json.dumps(stamp, indent=2), "utf-8"),
+    )
+
+
+# --- what this setup created, and so may delete ------------------------------------------
+#
+# A folder holding pyvenv.cfg or conda-meta/ may also be a student's project with an in-place
+# venv, or an environment some other tool made. So nothing is ever deleted on the strength of
+# what a folder looks like: only a folder whose marker, written by this script when it
+# created the folder, records that very path.
+
+
+def read_marker(folder: Path) -> dict | None:
+    try:
+        marker = json.loads((folder / MARKER_NAME).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return marker if isinstance(marker, dict) else None
+
+
+def created_here(folder: Path | None) -> bool:
+    """Whether this setup created ``folder`` (its marker names this very path)."""
+    if folder is None or folder.is_symlink() or not folder.is_dir():
+        return False
+    marker = read_marker(folder)
+    return marker is not None and same_path(str(marker.get("path", "")), folder)
+
+
+def write_marker(folder: Path, kind: str, made_folder: bool, **facts: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    marker = {
+        "created_by": "scripts/setup_env.py",
+        "kind": kind,
+        "path": str(folder),
+        "made_folder": made_folder,  # False: the folder was there (empty) and stays on removal
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        **facts,
+    }
+    (folder / MARKER_NAME).write_text(json.dumps(marker, indent=2), "utf-8")
+
+
+def delete_created(folder: Path) -> None:
+    """Delete a folder this setup created (callers check :func:`created_here` first)."""
+    marker = read_marker(folder) or {}
+    if marker.get("made_folder", True):
+        shutil.rmtree(folder)
+        return
+    for child in folder.iterdir():  # the folder was the student's: empty it, keep it
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+
+
+def delete_by_hand(folder: Path) -> str:
+    if os.name == "nt":
+        return f'PowerShell: Remove-Item -Recurse -Force "{folder}"; cmd: rmdir /s /q "{folder}"'
+    return f"rm -rf {shlex.quote(str(folder))}"
+
+
+def not_ours(folder: Path, found: str, by_hand: str) -> SetupError:
+    """The refusal to delete something this setup did not create, and what to do instead."""
+    marker = read_marker(folder) if folder.is_dir() else None
+    if folder.is_symlink():
+        why = "it is a link to another folder"
+    elif marker is not None:
+        why = f"its {MARKER_NAME} records {marker.get('path')}: it was moved or copied here"
+    else:
+        why = f"it has no {MARKER_NAME}, which the setup writes into what it creates"
+    return SetupError(
+        f"{folder} holds {found}, but this setup did not create it ({why}). It may hold your "
+        "own files, so the setup will not delete it. If it is only a disposable environment, "
+        f"delete it yourself ({by_hand}) and run this script again; or keep it and give the "
+        "setup another place with --prefix (or --name for conda)."
     )
 
 
@@ -321,14 +470,22 @@ def setup_venv(args, runner: Runner, prefix: Path, extras: str) -> tuple[list[st
             f"script with a newer Python (python3.11 scripts/setup_env.py)."
         )
 
-    if kind is not None and args.force:
+    ours = created_here(prefix)
+    refuse_unrelated_folder(prefix, kind, ours)
+    if (kind is not None or ours) and args.force:
+        if not ours:
+            raise not_ours(prefix, f"a {kind} environment", delete_by_hand(prefix))
         step(f"Removing the environment at {prefix} (--force)")
-        runner.action(f"delete {prefix}", lambda: shutil.rmtree(prefix))
+        runner.action(f"delete {prefix}", lambda: delete_created(prefix))
         kind = None
-    elif kind is not None and not python_starts(interpreter):
+    elif (kind is not None or ours) and not python_starts(interpreter):
+        if not ours:
+            raise not_ours(
+                prefix, f"a {kind} environment whose Python does not start", delete_by_hand(prefix)
+            )
         # venv was interrupted before the interpreter was in place: nothing worth keeping
         step(f"Found a half-created environment at {prefix}: recreating it")
-        runner.action(f"delete {prefix}", lambda: shutil.rmtree(prefix))
+        runner.action(f"delete {prefix}", lambda: delete_created(prefix))
         kind = None
 
     stamp = read_stamp(prefix) if kind else None
@@ -340,16 +497,35 @@ def setup_venv(args, runner: Runner, prefix: Path, extras: str) -> tuple[list[st
     check_disk(prefix, runner)
     if kind is None:
         step(f"Creating a virtual environment in {prefix}")
-        runner.run([sys.executable, "-m", "venv", str(prefix)], "Creating the environment")
+        made_folder = not prefix.exists() or created_here(prefix)
+        runner.action(
+            f"record in {prefix / MARKER_NAME} that this setup created it",
+            lambda: write_marker(prefix, "venv", made_folder),
+        )
+        runner.run(
+            [sys.executable, "-m", "venv", str(prefix)],
+            "Creating the environment",
+            expect="an empty environment with pip: usually well under a minute",
+        )
     else:
         step(f"Updating the environment in {prefix}")
+        if not ours:
+            say(
+                "  this setup did not create it, so --force and --remove will leave it alone "
+                "(delete it yourself to start over)"
+            )
     target = f"{REPO}[{extras}]"
     step(f"Installing the course kit with [{extras}] using {'uv' if uv else 'pip'}")
     if uv:
         command = [uv, "pip", "install", "--python", str(interpreter), "-e", target]
     else:
         command = [str(interpreter), "-m", "pip", "install", "-e", target]
-    runner.run(command, "Installing the course kit")
+    if uv:
+        expect = "about a minute with uv (less from its cache); uv's output follows"
+    else:
+        expect = "2-5 minutes with pip, which downloads it all; pip's progress follows"
+    expect = f"{INSTALL_SIZE}: {expect}"
+    runner.run(command, "Installing the course kit", expect=expect)
     write_stamp(runner, prefix, digest, method)
     return [str(interpreter)], interpreter
 
@@ -456,23 +632,38 @@ def setup_conda(args, runner: Runner, tool: str, exe: str, extras: str):
 
     method = f"{tool}+{'lock' if lock else 'environment.yml'}"
     digest = inputs_digest(extras, method)
+    ours = created_here(prefix)
+    by_hand = show_command(conda_remove_command(tool, exe, target))
+    if args.prefix and not exists and prefix.is_dir() and any(prefix.iterdir()):
+        # conda would create over (or wipe) whatever is there: a venv, or another tool's env
+        raise not_ours(prefix, "files but no conda environment (no conda-meta)", by_hand)
     if exists and args.force:
+        if not ours:
+            raise not_ours(prefix, "a conda environment", by_hand)
         step(f"Removing the environment {' '.join(target)} (--force)")
         runner.run(conda_remove_command(tool, exe, target), "Removing the environment")
         exists = False
+    if exists and lock is not None and not ours:
+        # installing from the lock always re-creates the environment, replacing this one
+        raise not_ours(prefix, "a conda environment the lock would replace", by_hand)
     stamp = read_stamp(prefix) if exists and prefix else None
     if stamp and stamp.get("inputs") == digest:
         step(f"Environment {' '.join(target)} is up to date")
         say("  its setup stamp matches the environment files: skipping the install")
         interpreter = env_python(prefix, "conda")
-        return [str(interpreter)], interpreter
+        return [str(interpreter)], interpreter, prefix
 
     if prefix is not None and not exists:
         check_disk(prefix, runner)
     verb = "Updating" if exists else "Creating"
     step(f"{verb} the conda environment {' '.join(target)}")
+    expect = (
+        f"{CONDA_SIZE}: often several minutes, much of it quiet while {tool} solves and downloads; "
+        "its progress follows"
+    )
     for command in conda_commands(tool, exe, target, exists, lock, conda_lock):
-        runner.run(command, f"{verb} the environment")
+        runner.run(command, f"{verb} the environment", expect=expect)
+    created = not exists or lock is not None  # installing from the lock always re-creates
 
     if prefix is None and not runner.dry_run:
         prefix = conda_env_prefix(exe, args.name)
@@ -484,6 +675,12 @@ def setup_conda(args, runner: Runner, tool: str, exe: str, extras: str):
     else:  # dry run for a named environment that does not exist yet
         interpreter = None
         python_command = [exe, "run", "-n", args.name, "python"]
+    if created:  # the tool makes the folder itself: the marker goes in once it exists
+        runner.action(
+            f"record in {prefix / MARKER_NAME if prefix else 'the new environment'} that this "
+            "setup created it",
+            lambda: write_marker(prefix, "conda", True),
+        )
 
     # The lock leaves out the editable install of the kit itself (conda-lock skips "-e ."),
     # and an update may not reinstall it: make sure it is there, without touching the deps.
@@ -493,7 +690,7 @@ def setup_conda(args, runner: Runner, tool: str, exe: str, extras: str):
         "Installing the course kit",
     )
     write_stamp(runner, prefix, digest, method)
-    return python_command, interpreter
+    return python_command, interpreter, prefix
 
 
 # --- the whole setup ------------------------------------------------------------------------
@@ -506,8 +703,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--dev", action="store_true", help="also install the test tools")
     parser.add_argument("--dry-run", action="store_true", help="print the commands, change nothing")
-    parser.add_argument("--force", action="store_true", help="delete and recreate the environment")
-    parser.add_argument("--remove", action="store_true", help="delete the environment and kernel")
+    parser.add_argument(
+        "--force", action="store_true", help="delete and recreate the environment setup created"
+    )
+    parser.add_argument(
+        "--remove", action="store_true", help="delete the environment and kernel setup created"
+    )
     parser.add_argument("--prefix", help="where the environment goes (default: .venv, or conda's)")
     parser.add_argument("--name", default=ENV_NAME, help=f"conda environment name ({ENV_NAME})")
     parser.add_argument("--venv", action="store_true", help="use a venv even if conda is there")
@@ -537,36 +738,77 @@ def validate(args) -> None:
                 f"--prefix {prefix} is a file, not a folder: give a new or empty folder "
                 "(or an existing environment) for the environment."
             )
-        if prefix.is_dir() and any(prefix.iterdir()) and environment_kind(prefix) is None:
-            raise UsageError(
-                f"--prefix {prefix} is a folder with other content that is not a Python "
-                "environment; refusing to install into it. Give a new or empty folder."
-            )
+        refuse_unrelated_folder(prefix, environment_kind(prefix), created_here(prefix))
     if args.name and (os.sep in args.name or "/" in args.name or not args.name.strip()):
         raise UsageError(f"--name {args.name!r}: a conda environment name, not a path.")
 
 
-def next_steps(python_command: list[str], interpreter: Path | None, conda: bool) -> None:
-    say("")
-    say("Done. Next:")
-    if conda:
-        say(f"  conda activate {ENV_NAME}")
-        say("  jupyter lab lessons/")
-        say("  course lessons            # runs every lesson from the terminal")
-    else:
-        bindir = interpreter.parent if interpreter else Path(".venv") / "bin"
-        rel = os.path.relpath(bindir, Path.cwd()) if interpreter else str(bindir)
-        say(f"  {Path(rel) / 'jupyter'} lab lessons/")
-        say(f"  {Path(rel) / 'course'} lessons      # runs every lesson from the terminal")
-    say(f'  In JupyterLab pick the kernel "{KERNEL_DISPLAY_NAME}" (not "Python 3").')
-    if os.name == "nt":
-        say(
-            "  PowerShell: if activating fails, run `conda init powershell` once and "
-            "`Set-ExecutionPolicy -Scope CurrentUser RemoteSigned`, then open a new window."
+def refuse_unrelated_folder(prefix: Path, kind: str | None, ours: bool) -> None:
+    if prefix.is_dir() and kind is None and not ours and any(prefix.iterdir()):
+        raise UsageError(
+            f"{prefix} is a folder with other content that is not a Python environment; "
+            "refusing to install into it or delete it. Give a new or empty folder with --prefix."
         )
 
 
-def run_doctor(runner: Runner, python_command: list[str], kernel_prefix: Path | None) -> None:
+def shown(path: Path) -> str:
+    """``path`` as the student types it from the folder they are in (relative when inside)."""
+    try:
+        relative = os.path.relpath(path, Path.cwd())
+    except ValueError:  # another drive on Windows
+        relative = str(path)
+    text = str(path) if relative.startswith("..") else relative
+    if os.name == "nt":
+        return f'"{text}"' if " " in text else text
+    return shlex.quote(text)
+
+
+def console_script(prefix: Path | None, name: str, kind: str) -> Path | None:
+    if prefix is None:
+        return None
+    folder = env_python(prefix, kind).parent
+    if os.name == "nt" and kind == "conda":
+        folder = prefix / "Scripts"
+    return folder / (name + (".exe" if os.name == "nt" else ""))
+
+
+def next_steps(prefix: Path | None, conda: bool, args) -> None:
+    """What to type next, each command as it works from here: activation first, once."""
+    kind = "conda" if conda else "venv"
+    active = os.environ.get("CONDA_PREFIX" if conda else "VIRTUAL_ENV")
+    say("")
+    say("Done.")
+    if active and prefix is not None and same_path(active, prefix):
+        say("The environment is already active in this terminal. Next:")
+    else:
+        say("To use the environment, activate it in each new terminal:")
+        if conda:
+            say(f"  conda activate {shown(prefix) if args.prefix else args.name}")
+        elif os.name == "nt":
+            say(f"  {shown(prefix / 'Scripts' / 'activate')}          (cmd)")
+            say(f"  {shown(prefix / 'Scripts' / 'Activate.ps1')}      (PowerShell)")
+        else:
+            say(f"  source {shown(prefix / 'bin' / 'activate')}")
+        say("Then:")
+    say(f"  jupyter lab {shown(REPO / 'lessons')}     # the lessons in JupyterLab")
+    say("  course lessons            # or run every lesson from the terminal")
+    say("  course doctor             # check the environment again")
+    say("  minitrack ui              # browse your runs, from the folder holding mlflow.db")
+    say(f'In JupyterLab pick the kernel "{KERNEL_DISPLAY_NAME}" (not "Python 3").')
+    course = console_script(prefix, "course", kind)
+    if course is not None:
+        say(f"Without activating, give the full path: {shown(course)} doctor")
+    if os.name == "nt":
+        say(
+            "PowerShell: if activating fails, run `Set-ExecutionPolicy -Scope CurrentUser "
+            "RemoteSigned` once" + (" and `conda init powershell`" if conda else "") + ", then "
+            "open a new window."
+        )
+
+
+def run_doctor(
+    runner: Runner, python_command: list[str], kernel_prefix: Path | None, again: str
+) -> None:
     step("Checking the environment (course doctor)")
     command = python_command + ["-m", "course.cli", "doctor"]
     if kernel_prefix is not None:
@@ -577,31 +819,49 @@ def run_doctor(runner: Runner, python_command: list[str], kernel_prefix: Path | 
     if subprocess.run(command).returncode != 0:
         raise SetupError(
             "The environment is installed, but course doctor found problems (above), each "
-            "with its fix. Fix them and run `course doctor` again."
+            f"with its fix. Fix them, then check again with: {again}"
         )
 
 
 def remove(args, runner: Runner, conda) -> None:
+    """Delete the environment and its kernel, but only what this setup recorded creating."""
     kernel_prefix = Path(args.kernel_prefix).absolute() if args.kernel_prefix else None
     if conda is None:
         prefix = Path(args.prefix).absolute() if args.prefix else REPO / ".venv"
+        kind, ours = environment_kind(prefix), created_here(prefix)
+        present = prefix.exists() or prefix.is_symlink()
+        if present and not ours:  # refuse before touching anything, the kernel included
+            if kind is None:
+                raise UsageError(f"{prefix} is not a Python environment; refusing to delete it.")
+            raise not_ours(prefix, f"a {kind} environment", delete_by_hand(prefix))
         interpreter = env_python(prefix, "venv")
         ask = [str(interpreter)] if interpreter.is_file() else None
         if not args.no_kernel:
             remove_kernel(runner, kernel_dir(ask, kernel_prefix), prefix)
         step(f"Removing the environment {prefix}")
-        if not prefix.exists():
+        if not present:
             say("  no environment there: nothing to remove")
-        elif environment_kind(prefix) is None:
-            raise UsageError(f"{prefix} is not a Python environment; refusing to delete it.")
         else:
-            runner.action(f"delete {prefix}", lambda: shutil.rmtree(prefix))
+            runner.action(f"delete {prefix}", lambda: delete_created(prefix))
         return
     tool, exe = conda
     if args.prefix:
         prefix, target = Path(args.prefix).absolute(), ["-p", str(Path(args.prefix).absolute())]
     else:
-        prefix, target = conda_env_prefix(exe, args.name), ["-n", args.name]
+        can_ask = not runner.dry_run or Path(exe).exists()
+        prefix, target = (conda_env_prefix(exe, args.name) if can_ask else None), ["-n", args.name]
+    by_hand = show_command(conda_remove_command(tool, exe, target))
+    if prefix is None and args.prefix is None and runner.dry_run and not can_ask:
+        say(
+            f"  {exe} is not here to say where {args.name!r} lives: a real run removes it only "
+            f"if its folder holds the {MARKER_NAME} this setup writes"
+        )
+    elif prefix is None or not (prefix / "conda-meta").is_dir():
+        step(f"Removing the conda environment {' '.join(target)}")
+        say("  no conda environment there: nothing to remove")
+        return
+    elif not created_here(prefix):
+        raise not_ours(prefix, "a conda environment", by_hand)
     if not args.no_kernel:
         ask = [str(env_python(prefix, "conda"))] if prefix else None
         remove_kernel(runner, kernel_dir(ask, kernel_prefix), prefix)
@@ -637,16 +897,19 @@ def main(argv: list[str] | None = None) -> int:
         if conda is None:
             prefix = Path(args.prefix).absolute() if args.prefix else REPO / ".venv"
             python_command, interpreter = setup_venv(args, runner, prefix, extras)
+            env_prefix = prefix
         else:
-            python_command, interpreter = setup_conda(args, runner, *conda, extras)
+            python_command, interpreter, env_prefix = setup_conda(args, runner, *conda, extras)
         kernel_prefix = Path(args.kernel_prefix).absolute() if args.kernel_prefix else None
         if not args.no_kernel:
-            register_kernel(runner, python_command, interpreter, kernel_prefix)
+            register_kernel(runner, python_command, interpreter, kernel_prefix, env_prefix)
         if not args.no_doctor:
-            run_doctor(runner, python_command, kernel_prefix)
+            course = console_script(env_prefix, "course", "venv" if conda is None else "conda")
+            again = f"{shown(course)} doctor" if course else "course doctor"
+            run_doctor(runner, python_command, kernel_prefix, again)
         say(f"Setup took {time.monotonic() - started:.1f} s.")
         if not args.dry_run:
-            next_steps(python_command, interpreter, conda is not None)
+            next_steps(env_prefix, conda is not None, args)
         return 0
     except SetupError as error:
         say("")

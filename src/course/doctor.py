@@ -26,7 +26,6 @@ MIN_PYTHON = (3, 10)
 # Free disk below which the lessons (data, runs, models) will not fit, and a comfortable margin.
 DISK_FAIL_GB, DISK_WARN_GB = 1.0, 3.0
 LESSON_MONTHS = ("2021-01", "2021-02")
-SETUP_COMMAND = "python3 scripts/setup_env.py"
 
 
 @dataclass
@@ -59,7 +58,7 @@ def run_checks(options: Options | None = None) -> list[Result]:
                     name,
                     FAIL,
                     f"the check itself crashed: {type(error).__name__}: {error}",
-                    fix=f"Recreate the environment: {SETUP_COMMAND} --force",
+                    fix=f"Recreate the environment: {envinfo.setup_command()} --force",
                 )
             )
     return results
@@ -96,7 +95,8 @@ def check_python(options: Options) -> Result:
             "python",
             FAIL,
             summary + f" (the course needs {wanted} or newer)",
-            fix=f"Create the course environment, which brings its own Python: {SETUP_COMMAND}",
+            fix="Create the course environment, which brings its own Python: "
+            f"{envinfo.setup_command()}",
             details=facts,
         )
     return Result("python", PASS, summary, details=facts)
@@ -106,13 +106,14 @@ def check_environment(options: Options) -> Result:
     kind = envinfo.environment_kind(sys.prefix)
     activated = envinfo.activated_environment()
     details = {"kind": kind, "prefix": sys.prefix, "activated": activated}
-    if activated and not envinfo.is_inside(sys.executable, activated):
+    # sys.prefix, not sys.executable: a venv's python is a link to the base interpreter
+    if activated and not envinfo.is_inside(sys.prefix, activated):
         return Result(
             "environment",
             WARN,
             f"the shell activated {activated}, but this Python lives in {sys.prefix}",
-            fix="Activate the course environment (conda activate exp-tracking, or "
-            "source .venv/bin/activate) or call its Python directly, so that the packages "
+            fix=f"Activate this environment ({envinfo.activation_command()}) or call its "
+            f"commands by path ({envinfo.console_command('course')}), so that the packages "
             "you install and the ones the notebook sees are the same.",
             details=details,
         )
@@ -121,7 +122,7 @@ def check_environment(options: Options) -> Result:
             "environment",
             WARN,
             f"not inside a virtual or conda environment ({sys.prefix})",
-            fix=f"Use the course environment: {SETUP_COMMAND}",
+            fix=f"Use the course environment: {envinfo.setup_command()}",
             details=details,
         )
     if kind == "conda" and (Path(sys.prefix) / "condabin").is_dir():
@@ -155,7 +156,7 @@ def check_packages(options: Options) -> Result:
         "packages",
         FAIL,
         "; ".join(described),
-        fix=f"Update the environment: {SETUP_COMMAND} (or just these: "
+        fix=f"Update the environment: {envinfo.setup_command()} (or just these: "
         f"{sys.executable} -m pip install {quoted})",
         details=details,
     )
@@ -190,7 +191,7 @@ def _xgboost_fix(error: Exception) -> str:
             "XGBoost's pip wheel needs OpenMP (libomp) on macOS: use the conda environment, "
             "whose conda-forge XGBoost ships it (or `brew install libomp`)."
         )
-    return f"Reinstall the environment: {SETUP_COMMAND} --force"
+    return f"Reinstall the environment: {envinfo.setup_command()} --force"
 
 
 def check_kernel(options: Options) -> Result:
@@ -339,7 +340,8 @@ class _quiet:
 def check_port(options: Options) -> Result:
     if not envinfo.port_in_use(options.port):
         return Result("port", PASS, f"port {options.port} is free for the tracking UI")
-    fix = f"Start the UI on another port: minitrack ui --port {options.port + 1}."
+    minitrack = envinfo.console_command("minitrack")
+    fix = f"Start the UI on another port: {minitrack} ui --port {options.port + 1}."
     if sys.platform == "darwin" and options.port == 5000:
         fix += (
             " On macOS, port 5000 is taken by AirPlay Receiver: switch it off in System"
@@ -372,8 +374,8 @@ def check_data(options: Options) -> Result:
             "data",
             WARN,
             f"taxi data for {', '.join(missing)} is not in the cache ({data.cache_dir()})",
-            fix="Download it with `course data fetch`, or let the lessons use the synthetic "
-            "sample (they say so when they do).",
+            fix=f"Download it with `{envinfo.console_command('course')} data fetch`, or let the "
+            "lessons use the synthetic sample (they say so when they do).",
             details=details,
         )
     return Result("data", PASS, f"taxi data cached in {data.cache_dir()}", details=details)
@@ -409,7 +411,8 @@ def render_table(results: list[Result]) -> str:
     lines.append("")
     lines.append(f"{counts[PASS]} passed, {counts[WARN]} warnings, {counts[FAIL]} failed.")
     if counts[FAIL]:
-        lines.append("Fix the failures above, then run `course doctor` again.")
+        again = f"{envinfo.console_command('course')} doctor"
+        lines.append(f"Fix the failures above, then run `{again}` again.")
     else:
         lines.append("Your environment is ready for the course.")
     return "\n".join(lines)

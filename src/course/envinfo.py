@@ -9,9 +9,12 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shlex
+import shutil
 import socket
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 
@@ -118,3 +121,62 @@ def existing_parent(path: str | os.PathLike) -> Path:
     while not current.exists() and current != current.parent:
         current = current.parent
     return current if current.is_dir() else current.parent
+
+
+# --- commands as the student types them, from the folder they are in -----------------------
+# The doctor's fixes name commands of *this* environment, which need not be on PATH (a venv
+# that was never activated): each is computed from sys.prefix and sys.executable.
+
+
+def shown_path(path: str | os.PathLike) -> str:
+    """``path`` as typed from the current folder: relative when inside it, quoted if needed."""
+    try:
+        relative = os.path.relpath(path, os.getcwd())
+    except ValueError:  # another drive on Windows
+        relative = str(path)
+    text = str(path) if relative.startswith("..") else relative
+    if os.name == "nt":
+        return f'"{text}"' if " " in text else text
+    return shlex.quote(text)
+
+
+def console_command(name: str) -> str:
+    """How to start this environment's console script ``name`` (``course``, ``minitrack``)."""
+    script = Path(sysconfig.get_path("scripts")) / (name + (".exe" if os.name == "nt" else ""))
+    if not script.is_file():
+        return name
+    found = shutil.which(name)
+    if found and os.path.normcase(os.path.realpath(found)) == os.path.normcase(
+        os.path.realpath(script)
+    ):
+        return name  # this environment is active (or its folder is on PATH)
+    if os.name != "nt" and os.sep not in shown_path(script):
+        return "./" + shown_path(script)  # a bare name would be looked up on PATH
+    return shown_path(script)
+
+
+def activation_command(prefix: str | os.PathLike | None = None) -> str:
+    """The shell command that activates the environment at ``prefix`` (this one by default)."""
+    root = Path(prefix if prefix is not None else sys.prefix)
+    if environment_kind(root) == "conda":
+        name = root.name if root.parent.name == "envs" else shown_path(root)
+        return f"conda activate {name}"
+    if os.name == "nt":
+        scripts = root / "Scripts"
+        return (
+            f"{shown_path(scripts / 'activate')} in cmd, "
+            f"{shown_path(scripts / 'Activate.ps1')} in PowerShell"
+        )
+    return f"source {shown_path(root / 'bin' / 'activate')}"
+
+
+def setup_command() -> str:
+    """The setup script of the checkout this kit was installed from, runnable from here."""
+    python = "python" if os.name == "nt" else "python3"
+    from course import versions
+
+    pyproject = versions.kit_pyproject()
+    script = pyproject.parent / "scripts" / "setup_env.py" if pyproject else None
+    if script is None or not script.is_file():
+        return f"{python} scripts/setup_env.py (in the course folder)"
+    return f"{python} {shown_path(script)}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 
 from minitrack import validation
@@ -16,20 +17,30 @@ from minitrack.context import MLFLOW_PARENT_RUN_ID, MLFLOW_RUN_NAME, MLFLOW_USER
 from minitrack.entities import (
     Experiment,
     FileInfo,
+    LoggedModel,
+    LoggedModelStatus,
     Metric,
+    ModelVersion,
     PagedList,
     Param,
+    RegisteredModel,
     Run,
     RunInfo,
     RunStatus,
     RunTag,
     ViewType,
 )
-from minitrack.exceptions import MinitrackException
-from minitrack.store import ExperimentActivity, RunColumns, get_store
-from minitrack.uris import get_tracking_uri
+from minitrack.exceptions import (
+    RESOURCE_ALREADY_EXISTS,
+    RESOURCE_DOES_NOT_EXIST,
+    MinitrackException,
+)
+from minitrack.store import ExperimentActivity, RunColumns, get_store, model_uris
+from minitrack.uris import ModelsUri, append_path, get_tracking_uri, is_models_uri, parse_models_uri
 
 SEARCH_MAX_RESULTS_DEFAULT = 1000
+SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT = 100
+SEARCH_MODEL_VERSION_MAX_RESULTS_DEFAULT = 10000
 
 
 def _now_ms() -> int:
@@ -437,6 +448,390 @@ class MlflowClient:
     def list_experiments(self, view_type: int = ViewType.ACTIVE_ONLY) -> list[Experiment]:
         return list(self.search_experiments(view_type=view_type, max_results=None))
 
+    # -- model registry --------------------------------------------------------------------
+    # MLflow's registry calls, with its names, arguments and defaults. Every argument is
+    # checked here; the store checks what needs the database in the same transaction as
+    # the change, so a refused call leaves the registry as it was.
+
+    def create_registered_model(
+        self, name: str, tags: dict | None = None, description: str | None = None
+    ) -> RegisteredModel:
+        name = validation.registered_model_name(name)
+        return self._store.create_registered_model(
+            name, _registry_tags(tags), validation.model_description(description)
+        )
+
+    def get_registered_model(self, name: str) -> RegisteredModel:
+        return self._store.get_registered_model(validation.registered_model_name(name))
+
+    def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
+        name = validation.registered_model_name(name)
+        new_name = validation.registered_model_name(new_name, "new_name")
+        return self._store.rename_registered_model(name, new_name)
+
+    def update_registered_model(self, name: str, description: str | None = None) -> RegisteredModel:
+        name = validation.registered_model_name(name)
+        return self._store.update_registered_model(name, validation.model_description(description))
+
+    def delete_registered_model(self, name: str) -> None:
+        self._store.delete_registered_model(validation.registered_model_name(name))
+
+    def search_registered_models(
+        self,
+        filter_string: str | None = None,
+        max_results: int = SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT,
+        order_by: list[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList:
+        validation.max_results(max_results, validation.MAX_SEARCH_REGISTERED_MODELS)
+        offset = _decode_token(page_token)
+        # One more than asked for tells whether another page exists, as MLflow does.
+        found = self._store.search_registered_models(
+            filter_string, max_results + 1, order_by, offset
+        )
+        more = len(found) > max_results
+        return PagedList(found[:max_results], _encode_token(offset + max_results) if more else None)
+
+    def set_registered_model_tag(self, name: str, key: str, value) -> None:
+        name = validation.registered_model_name(name)
+        key, value = validation.registry_tag(key, value)
+        self._store.set_registered_model_tag(name, key, value)
+
+    def delete_registered_model_tag(self, name: str, key: str) -> None:
+        name = validation.registered_model_name(name)
+        validation.validate_key("Registered model tag", key)
+        self._store.delete_registered_model_tag(name, key)
+
+    def create_model_version(
+        self,
+        name: str,
+        source: str,
+        run_id: str | None = None,
+        tags: dict | None = None,
+        run_link: str | None = None,
+        description: str | None = None,
+        await_creation_for: int = 300,
+        model_id: str | None = None,
+    ) -> ModelVersion:
+        """A new version of ``name`` whose files are at ``source`` (a model URI or folder).
+
+        A ``models:/`` source is looked up now: its files become the version's storage
+        location, as in MLflow. A local registry has no background copy, so the version
+        is READY at once and ``await_creation_for`` has nothing to wait for.
+        """
+        name = validation.registered_model_name(name)
+        if not isinstance(source, str) or not source:
+            raise MinitrackException(
+                f"Invalid source {source!r}: pass the model's URI, e.g. 'runs:/<run_id>/model' "
+                "or 'models:/m-<id>'."
+            )
+        if run_id is not None:
+            validation.run_id(run_id)
+        clean_tags = _registry_tags(tags)
+        description = validation.model_description(description)
+        storage_location = source
+        if is_models_uri(source):
+            parsed = parse_models_uri(source)
+            if parsed.model_id is not None:
+                logged = self.get_logged_model(parsed.model_id)
+                storage_location = logged.artifact_location
+                run_id = run_id or logged.source_run_id
+                model_id = model_id or logged.model_id
+            else:
+                mv = self._model_version_for_uri(parsed)
+                storage_location = self.get_model_version_download_uri(mv.name, mv.version)
+        if run_id is None and model_id is not None:
+            run_id = self.get_logged_model(model_id).source_run_id
+        return self._store.create_model_version(
+            name,
+            source,
+            run_id,
+            clean_tags,
+            run_link,
+            description,
+            storage_location=storage_location,
+            model_id=model_id,
+        )
+
+    def get_model_version(self, name: str, version) -> ModelVersion:
+        name = validation.registered_model_name(name)
+        return self._store.get_model_version(name, validation.model_version(version))
+
+    def update_model_version(
+        self, name: str, version, description: str | None = None
+    ) -> ModelVersion:
+        name = validation.registered_model_name(name)
+        return self._store.update_model_version(
+            name, validation.model_version(version), validation.model_description(description)
+        )
+
+    def delete_model_version(self, name: str, version) -> None:
+        name = validation.registered_model_name(name)
+        self._store.delete_model_version(name, validation.model_version(version))
+
+    def get_model_version_download_uri(self, name: str, version) -> str:
+        name = validation.registered_model_name(name)
+        return self._store.get_model_version_download_uri(name, validation.model_version(version))
+
+    def search_model_versions(
+        self,
+        filter_string: str | None = None,
+        max_results: int = SEARCH_MODEL_VERSION_MAX_RESULTS_DEFAULT,
+        order_by: list[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList:
+        validation.max_results(max_results, validation.MAX_SEARCH_MODEL_VERSIONS)
+        offset = _decode_token(page_token)
+        found = self._store.search_model_versions(filter_string, max_results + 1, order_by, offset)
+        more = len(found) > max_results
+        return PagedList(found[:max_results], _encode_token(offset + max_results) if more else None)
+
+    def set_model_version_tag(self, name: str, version=None, key=None, value=None) -> None:
+        name = validation.registered_model_name(name)
+        version = validation.model_version(version)
+        key, value = validation.registry_tag(key, value, "Model version tag")
+        self._store.set_model_version_tag(name, version, key, value)
+
+    def delete_model_version_tag(self, name: str, version=None, key=None) -> None:
+        name = validation.registered_model_name(name)
+        version = validation.model_version(version)
+        validation.validate_key("Model version tag", key)
+        self._store.delete_model_version_tag(name, version, key)
+
+    def set_registered_model_alias(self, name: str, alias: str, version) -> None:
+        name = validation.registered_model_name(name)
+        alias = validation.model_alias(alias, for_setting=True)
+        self._store.set_registered_model_alias(name, alias, validation.model_version(version))
+
+    def delete_registered_model_alias(self, name: str, alias: str) -> None:
+        name = validation.registered_model_name(name)
+        self._store.delete_registered_model_alias(name, validation.model_alias(alias))
+
+    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        return model_uris.version_by_alias(self._store, name, alias)
+
+    def copy_model_version(self, src_model_uri: str, dst_name: str) -> ModelVersion:
+        """Register the version ``src_model_uri`` names as a new version of ``dst_name``."""
+        if not is_models_uri(src_model_uri):
+            raise MinitrackException(
+                f"Unsupported source model URI: '{src_model_uri}'. The `copy_model_version` "
+                "API only copies models stored in the 'models:/' scheme, e.g. "
+                "models:/nyc-taxi-regressor/1."
+            )
+        dst_name = validation.registered_model_name(dst_name)
+        src = self._model_version_for_uri(parse_models_uri(src_model_uri))
+        self._ensure_registered_model(dst_name)
+        copy = self.create_model_version(
+            dst_name,
+            f"models:/{src.name}/{src.version}",
+            run_id=src.run_id,
+            tags=src.tags,
+            run_link=src.run_link,
+            description=src.description,
+            model_id=src.model_id,
+        )
+        _eprint(
+            f"Copied version '{src.version}' of model '{src.name}' to version "
+            f"'{copy.version}' of model '{copy.name}'."
+        )
+        return copy
+
+    def get_latest_versions(self, name: str, stages: list[str] | None = None) -> list[ModelVersion]:
+        """Deprecated since MLflow 2.9: the newest version in each of ``stages`` (all)."""
+        _warn_stages_deprecated("get_latest_versions")
+        return model_uris.latest_versions(self._store, name, stages)
+
+    def transition_model_version_stage(
+        self, name: str, version, stage: str, archive_existing_versions: bool = False
+    ) -> ModelVersion:
+        """Deprecated since MLflow 2.9: move a version to a stage (aliases replace stages)."""
+        _warn_stages_deprecated("transition_model_version_stage")
+        name = validation.registered_model_name(name)
+        version = validation.model_version(version)
+        stage = validation.model_stage(stage)
+        return self._store.transition_model_version_stage(
+            name, version, stage, bool(archive_existing_versions)
+        )
+
+    # -- logged models (MLflow 3) ----------------------------------------------------------
+
+    def create_logged_model(
+        self,
+        experiment_id: str,
+        name: str | None = None,
+        source_run_id: str | None = None,
+        tags: dict | None = None,
+        params: dict | None = None,
+        model_type: str | None = None,
+        artifact_location: str | None = None,
+        model_id: str | None = None,
+    ) -> LoggedModel:
+        """A logged model; its files go to ``artifact_location`` (by default the run's
+        ``<name>`` artifact folder, where log_model writes). ``model_id`` ('m-<32 hex>')
+        is made here unless given (log_model writes it into MLmodel first; a copy keeps it).
+        """
+        experiment_id = validation.experiment_id(experiment_id)
+        name = name or "model"
+        validation.validate_key("Logged model name", name, "name")
+        if artifact_location is None:
+            if source_run_id is None:
+                raise MinitrackException(
+                    "create_logged_model needs source_run_id (its files go into that run's "
+                    "artifacts) or an explicit artifact_location."
+                )
+            artifact_location = append_path(self.get_run(source_run_id).info.artifact_uri, name)
+        tag_rows = [validation.registry_tag(k, v) for k, v in (tags or {}).items()]
+        param_rows = [
+            (validation.validate_key("Param", k), validation.param_value(k, v))
+            for k, v in (params or {}).items()
+        ]
+        if model_id is not None and not re.match(r"^m-[0-9a-f]{32}$", str(model_id)):
+            raise MinitrackException(
+                f"Invalid logged model id {model_id!r}: it is 'm-' and 32 hex characters."
+            )
+        return self._store.create_logged_model(
+            experiment_id,
+            name,
+            artifact_location,
+            source_run_id,
+            model_type,
+            tag_rows,
+            param_rows,
+            model_id=model_id,
+        )
+
+    def get_logged_model(self, model_id: str) -> LoggedModel:
+        if not isinstance(model_id, str) or not model_id:
+            raise MinitrackException(
+                f"Invalid logged model id {model_id!r}: pass model_info.model_id ('m-...')."
+            )
+        return self._store.get_logged_model(model_id)
+
+    def finalize_logged_model(self, model_id: str, status: str) -> LoggedModel:
+        status = getattr(status, "value", status)
+        if status not in (LoggedModelStatus.READY, LoggedModelStatus.FAILED):
+            raise MinitrackException(
+                f"Invalid logged model status {status!r}: use 'READY' or 'FAILED'."
+            )
+        return self._store.finalize_logged_model(self.get_logged_model(model_id).model_id, status)
+
+    def set_logged_model_tags(self, model_id: str, tags: dict) -> None:
+        rows = [validation.registry_tag(k, v) for k, v in (tags or {}).items()]
+        self._store.set_logged_model_tags(model_id, rows)
+
+    def delete_logged_model_tag(self, model_id: str, key: str) -> None:
+        self._store.delete_logged_model_tag(model_id, key)
+
+    def search_logged_models(
+        self,
+        experiment_ids: list[str] | None = None,
+        max_results: int | None = None,
+        page_token: str | None = None,
+    ) -> PagedList:
+        """The logged models of the experiments, newest first (no filter grammar yet)."""
+        ids = [validation.experiment_id(e) for e in (experiment_ids or ["0"])]
+        if max_results is not None:
+            validation.max_results(max_results, validation.MAX_RESULTS_PER_SEARCH)
+        offset = _decode_token(page_token)
+        found = self._store.search_logged_models(
+            ids, None if max_results is None else max_results + 1, offset
+        )
+        more = max_results is not None and len(found) > max_results
+        return PagedList(
+            found[:max_results] if max_results is not None else found,
+            _encode_token(offset + max_results) if more else None,
+        )
+
+    def get_store_id(self) -> str:
+        """minitrack's own: the random id this store file got when it was created or
+        upgraded (32 hex characters). A copy of the runs records ``<store id>/<run id>``."""
+        return self._store.get_store_id()
+
+    # -- registry helpers (private: the fluent API and the models code use them) ----------
+
+    def _ensure_registered_model(self, name: str) -> bool:
+        """Create ``name`` unless it exists; True when it was created (MLflow's messages)."""
+        try:
+            self.create_registered_model(name)
+        except MinitrackException as e:
+            if e.error_code != RESOURCE_ALREADY_EXISTS:
+                raise
+            _eprint(
+                f"Registered model '{name}' already exists. Creating a new version of this model..."
+            )
+            return False
+        _eprint(f"Successfully registered model '{name}'.")
+        return True
+
+    def _model_version_for_uri(self, parsed: ModelsUri) -> ModelVersion:
+        """The version a models:/<name>/... URI names (not for models:/m-<id>)."""
+        return model_uris.version_for_uri(self._store, parsed)
+
+    def _model_uri_location(self, model_uri: str) -> str:
+        """Where the files of a models:/ URI are: a folder path, file: URI or runs:/ URI."""
+        return model_uris.model_uri_location(self._store, model_uri)
+
+    def _register_model(self, model_uri, name: str, tags: dict | None) -> ModelVersion:
+        """What minitrack.register_model does: check, create the model if new, add a version."""
+        name = validation.registered_model_name(name)
+        source, run_id, model_id = self._registration_source(model_uri)
+        self._ensure_registered_model(name)
+        version = self.create_model_version(name, source, run_id, tags=tags, model_id=model_id)
+        _eprint(f"Created version '{version.version}' of model '{version.name}'.")
+        if model_id is not None:
+            self._note_registration_on_logged_model(model_id, version)
+        return version
+
+    def _registration_source(self, model_uri) -> tuple[str, str | None, str | None]:
+        """``(source, run_id, model_id)`` for registering ``model_uri``, checked to exist."""
+        if not isinstance(model_uri, str) or not model_uri:
+            raise MinitrackException(
+                f"Invalid model_uri {model_uri!r}: pass the URI log_model returned, e.g. "
+                "'runs:/<run_id>/model' or model_info.model_uri."
+            )
+        if model_uri.startswith("runs:"):
+            from minitrack.uris import parse_runs_uri
+
+            run_id, path = parse_runs_uri(model_uri)
+            run = self.get_run(validation.run_id(run_id))
+            found = self._store.find_logged_models(run_id, path)
+            if found:
+                return f"models:/{found[0].model_id}", run_id, found[0].model_id
+            files = {f.path for f in self.list_artifacts(run_id, path)} if path else set()
+            if f"{path}/MLmodel" in files:  # a model logged before logged models existed
+                return append_path(run.info.artifact_uri, path), run_id, None
+            models = sorted({m.name for m in self._store.find_logged_models(run_id)})
+            raise MinitrackException(
+                f"Cannot register '{model_uri}': run {run_id} has no model at '{path}' "
+                f"(its logged models: {', '.join(models) or 'none'}). Use the path given to "
+                "log_model (default 'model'), e.g. runs:/<run_id>/model.",
+                RESOURCE_DOES_NOT_EXIST,
+            )
+        if is_models_uri(model_uri):
+            parsed = parse_models_uri(model_uri)
+            if parsed.model_id is not None:
+                logged = self.get_logged_model(parsed.model_id)
+                return model_uri, logged.source_run_id, logged.model_id
+            mv = self._model_version_for_uri(parsed)
+            return model_uri, mv.run_id, mv.model_id
+        from minitrack.uris import local_path_from_uri
+
+        folder = local_path_from_uri(model_uri)
+        if not os.path.isfile(os.path.join(folder, "MLmodel")):
+            raise MinitrackException(
+                f"Cannot register '{model_uri}': it is not a model folder (no MLmodel file "
+                "there). Pass runs:/<run_id>/<path>, models:/m-<id> or a save_model folder.",
+                RESOURCE_DOES_NOT_EXIST,
+            )
+        return model_uri, None, None
+
+    def _note_registration_on_logged_model(self, model_id: str, version: ModelVersion) -> None:
+        """MLflow's ``mlflow.modelVersions`` tag: which versions a logged model became."""
+        logged = self.get_logged_model(model_id)
+        noted = json.loads(logged.tags.get("mlflow.modelVersions", "[]"))
+        noted.append({"name": version.name, "version": version.version})
+        self.set_logged_model_tags(model_id, {"mlflow.modelVersions": json.dumps(noted)})
+
 
 def _items(mapping, name: str):
     if mapping is None:
@@ -489,3 +884,35 @@ def _key_value_rows(items, entity, name: str, kind: str, check_value) -> list[tu
         validation.validate_key(kind, item.key, f"{name}[{i}].key")
         rows.append((item.key, check_value(item.key, item.value)))
     return rows
+
+
+# -- model registry helpers -----------------------------------------------------------------
+
+
+def _registry_tags(tags) -> list[tuple[str, str]]:
+    if tags is None:
+        return []
+    if not isinstance(tags, dict):
+        raise MinitrackException(
+            f"tags must be a dict of str to str, got {type(tags).__name__}, e.g. {{'team': 'ml'}}."
+        )
+    return [validation.registry_tag(k, v) for k, v in tags.items()]
+
+
+def _warn_stages_deprecated(call: str) -> None:
+    import warnings
+
+    warnings.warn(
+        f"``minitrack.MlflowClient.{call}`` is deprecated since 2.9.0. Model registry stages "
+        "will be removed in a future major release. To learn more about the deprecation of "
+        "model registry stages, see MLflow's migration guide: use aliases "
+        "(set_registered_model_alias) and tags instead.",
+        FutureWarning,
+        stacklevel=3,
+    )
+
+
+def _eprint(message: str) -> None:
+    import sys
+
+    print(message, file=sys.stderr)

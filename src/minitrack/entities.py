@@ -342,3 +342,210 @@ class PagedList(list):
     def __init__(self, items, token: str | None) -> None:
         super().__init__(items)
         self.token = token
+
+
+# -- model registry and logged models (MLflow's names and fields) -------------------------
+
+
+class ModelVersionStatus:
+    """A model version's status; a local registry makes every version READY at once."""
+
+    PENDING_REGISTRATION = "PENDING_REGISTRATION"
+    FAILED_REGISTRATION = "FAILED_REGISTRATION"
+    READY = "READY"
+
+    @classmethod
+    def all_status(cls) -> list[str]:
+        return [cls.PENDING_REGISTRATION, cls.FAILED_REGISTRATION, cls.READY]
+
+
+class ModelVersionStages:
+    """The deprecated registry stages, in MLflow's spelling."""
+
+    NONE = "None"
+    STAGING = "Staging"
+    PRODUCTION = "Production"
+    ARCHIVED = "Archived"
+    ALL = (NONE, STAGING, PRODUCTION, ARCHIVED)
+    # What archive_existing_versions may archive from, and get_latest_versions' default.
+    ACTIVE = (STAGING, PRODUCTION)
+
+
+class RegisteredModelTag(_FrozenRecord):
+    __slots__ = ("key", "value")
+
+    def __init__(self, key: str, value: str) -> None:
+        self._init(key=key, value=value)
+
+
+class ModelVersionTag(_FrozenRecord):
+    __slots__ = ("key", "value")
+
+    def __init__(self, key: str, value: str) -> None:
+        self._init(key=key, value=value)
+
+
+class RegisteredModelAlias(_FrozenRecord):
+    """An alias (``champion``) naming one version of a registered model."""
+
+    __slots__ = ("alias", "version")
+
+    def __init__(self, alias: str, version: int) -> None:
+        self._init(alias=alias, version=version)
+
+
+class ModelVersion(_Record):
+    """One version of a registered model. ``version`` is an int, as MLflow's local store
+    returns it; ``current_stage`` is the string ``'None'`` until a stage is set."""
+
+    __slots__ = (
+        "name",
+        "version",
+        "creation_timestamp",
+        "last_updated_timestamp",
+        "description",
+        "user_id",
+        "current_stage",
+        "source",
+        "run_id",
+        "run_link",
+        "status",
+        "status_message",
+        "tags",
+        "aliases",
+        "model_id",
+        "storage_location",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        version: int,
+        creation_timestamp: int | None = None,
+        last_updated_timestamp: int | None = None,
+        description: str | None = None,
+        user_id: str | None = None,
+        current_stage: str = ModelVersionStages.NONE,
+        source: str | None = None,
+        run_id: str | None = None,
+        run_link: str | None = None,
+        status: str = ModelVersionStatus.READY,
+        status_message: str | None = None,
+        tags: dict[str, str] | None = None,
+        aliases: list[str] | None = None,
+        model_id: str | None = None,
+        storage_location: str | None = None,
+    ) -> None:
+        self.name = name
+        self.version = version
+        self.creation_timestamp = creation_timestamp
+        self.last_updated_timestamp = last_updated_timestamp
+        self.description = description
+        self.user_id = user_id
+        self.current_stage = current_stage
+        self.source = source
+        self.run_id = run_id
+        self.run_link = run_link
+        self.status = status
+        self.status_message = status_message
+        self.tags = {} if tags is None else tags
+        self.aliases = [] if aliases is None else aliases
+        self.model_id = model_id
+        self.storage_location = storage_location
+
+
+class RegisteredModel(_Record):
+    """A registered model; ``latest_versions`` holds the newest version in each stage and
+    ``aliases`` maps alias -> version number."""
+
+    __slots__ = (
+        "name",
+        "creation_timestamp",
+        "last_updated_timestamp",
+        "description",
+        "latest_versions",
+        "tags",
+        "aliases",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        creation_timestamp: int | None = None,
+        last_updated_timestamp: int | None = None,
+        description: str | None = None,
+        latest_versions: list[ModelVersion] | None = None,
+        tags: dict[str, str] | None = None,
+        aliases: dict[str, int] | None = None,
+    ) -> None:
+        self.name = name
+        self.creation_timestamp = creation_timestamp
+        self.last_updated_timestamp = last_updated_timestamp
+        self.description = description
+        self.latest_versions = [] if latest_versions is None else latest_versions
+        self.tags = {} if tags is None else tags
+        self.aliases = {} if aliases is None else aliases
+
+
+class LoggedModelStatus:
+    PENDING = "PENDING"
+    READY = "READY"
+    FAILED = "FAILED"
+
+
+class LoggedModel(_Record):
+    """MLflow 3's logged model: what one log_model call wrote, with its own id ``m-<hex>``.
+
+    ``artifact_location`` is the folder holding its MLmodel; ``metrics`` is a list of
+    Metric, ``params`` and ``tags`` are dicts.
+    """
+
+    __slots__ = (
+        "model_id",
+        "experiment_id",
+        "name",
+        "artifact_location",
+        "creation_timestamp",
+        "last_updated_timestamp",
+        "model_type",
+        "source_run_id",
+        "status",
+        "status_message",
+        "tags",
+        "params",
+        "metrics",
+    )
+
+    def __init__(
+        self,
+        model_id: str,
+        experiment_id: str,
+        name: str,
+        artifact_location: str,
+        creation_timestamp: int | None = None,
+        last_updated_timestamp: int | None = None,
+        model_type: str | None = None,
+        source_run_id: str | None = None,
+        status: str = LoggedModelStatus.READY,
+        status_message: str | None = None,
+        tags: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+        metrics: list[Metric] | None = None,
+    ) -> None:
+        self.model_id = model_id
+        self.experiment_id = experiment_id
+        self.name = name
+        self.artifact_location = artifact_location
+        self.creation_timestamp = creation_timestamp
+        self.last_updated_timestamp = last_updated_timestamp
+        self.model_type = model_type
+        self.source_run_id = source_run_id
+        self.status = status
+        self.status_message = status_message
+        self.tags = {} if tags is None else tags
+        self.params = {} if params is None else params
+        self.metrics = [] if metrics is None else metrics
+
+    @property
+    def model_uri(self) -> str:
+        return f"models:/{self.model_id}"

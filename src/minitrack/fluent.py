@@ -466,3 +466,23 @@ def search_runs(
 
     columns = client.search_runs_columns(ids, filter_string, run_view_type, max_results, order_by)
     return runs_frame(columns)
+
+
+# -- model registry ----------------------------------------------------------------------
+
+
+def register_model(
+    model_uri: str,
+    name: str,
+    await_registration_for: int = 300,
+    *,
+    tags: dict | None = None,
+):
+    """Register the model at ``model_uri`` as a new version of ``name`` (created if new).
+
+    As in MLflow 3, ``runs:/<run_id>/<path>`` finds the logged model that log_model wrote
+    there and records ``models:/m-<id>`` as the version's source. Everything is checked
+    before the registry changes, so a bad URI leaves no empty registered model behind.
+    Returns the new ModelVersion (READY at once: a local registry copies nothing).
+    """
+    return _client()._register_model(model_uri, name, tags)

@@ -130,10 +130,10 @@ def log_model(
     Returns a ModelInfo whose `model_uri` is `runs:/<run_id>/<name>`.
     """
     _reject_conda_env(conda_env)
-    _reject_registry(registered_model_name)
     return log_model_folder(
         _spec(sk_model, serialization_format, pyfunc_predict_fn),
         name or artifact_path,
+        registered_model_name=registered_model_name,
         input_example=input_example,
         signature=signature,
         pip_requirements=pip_requirements,
@@ -197,14 +197,6 @@ def _reject_conda_env(conda_env: Any) -> None:
         raise MinitrackException(
             "conda_env is not supported: minitrack writes conda.yaml from the installed "
             "versions. Use pip_requirements= or extra_pip_requirements= instead."
-        )
-
-
-def _reject_registry(registered_model_name: str | None) -> None:
-    if registered_model_name is not None:
-        raise MinitrackException(
-            "registered_model_name needs a model registry, which minitrack does not have. "
-            "Leave it out; the model's URI is in the returned model_info.model_uri."
         )
 
 

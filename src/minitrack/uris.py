@@ -241,3 +241,61 @@ def get_tracking_uri() -> str:
 
 def is_tracking_uri_set() -> bool:
     return _tracking_uri is not None or bool(os.environ.get(TRACKING_URI_ENV))
+
+
+# -- model URIs (models:/...) ---------------------------------------------------------------
+
+MODELS_SCHEME = "models:/"
+_LOGGED_MODEL_ID_RE = re.compile(r"^m-[0-9a-f]{32}$")
+_MODELS_URI_FORMS = (
+    "models:/<name>/<version>, models:/<name>@<alias>, models:/<name>/latest, "
+    "models:/<name>/<stage> or models:/m-<logged model id>"
+)
+
+
+class ModelsUri:
+    """A parsed ``models:/`` URI: exactly one of model_id, version, alias, stage is set
+    (``latest`` is stage None with ``latest`` True), plus the path inside the model."""
+
+    __slots__ = ("uri", "model_id", "name", "version", "alias", "stage", "latest")
+
+    def __init__(self, uri, model_id=None, name=None, version=None, alias=None, stage=None):
+        self.uri = uri
+        self.model_id = model_id
+        self.name = name
+        self.version = version
+        self.alias = alias
+        self.stage = stage
+        self.latest = name is not None and version is None and alias is None and stage is None
+
+
+def is_models_uri(uri) -> bool:
+    return isinstance(uri, str) and uri.startswith("models:")
+
+
+def parse_models_uri(uri: str) -> ModelsUri:
+    """Split a models:/ URI into its parts, or say which forms exist."""
+    rest = uri[len("models:") :]
+    if not rest.startswith("/") or rest.startswith("//"):
+        rest = ""
+    rest = rest.lstrip("/")
+    if _LOGGED_MODEL_ID_RE.match(rest):
+        return ModelsUri(uri, model_id=rest)
+    if rest.startswith("m-") and "/" not in rest and "@" not in rest:
+        return ModelsUri(uri, model_id=rest)  # looked up, and reported missing
+    if "@" in rest and "/" not in rest:
+        name, _, alias = rest.partition("@")
+        if name and alias:
+            return ModelsUri(uri, name=name, alias=alias)
+    parts = rest.split("/")
+    if len(parts) == 2 and all(parts):
+        name, suffix = parts
+        if suffix.isdigit():
+            return ModelsUri(uri, name=name, version=int(suffix))
+        if suffix.lower() == "latest":
+            return ModelsUri(uri, name=name)
+        return ModelsUri(uri, name=name, stage=suffix)
+    raise MinitrackException(
+        f"Invalid model URI '{uri}': write it as one of {_MODELS_URI_FORMS}, "
+        "for example models:/nyc-taxi-regressor/1 or models:/nyc-taxi-regressor@champion."
+    )

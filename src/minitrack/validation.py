@@ -271,3 +271,121 @@ def max_results(value, limit: int) -> int:
             f"It must be at most {limit}."
         )
     return int(value)
+
+
+# -- model registry ------------------------------------------------------------------------
+
+MAX_REGISTERED_MODEL_NAME_LENGTH = 256
+MAX_MODEL_DESCRIPTION_LENGTH = 65535
+MAX_REGISTERED_MODEL_ALIAS_LENGTH = 255
+MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH = 100_000
+MAX_SEARCH_REGISTERED_MODELS = 1000
+MAX_SEARCH_MODEL_VERSIONS = 200_000
+_ALIAS_RE = re.compile(r"^[\w\-]+$")
+_VERSION_ALIAS_RE = re.compile(r"^[vV]\d+$")
+_STAGES = {"none": "None", "staging": "Staging", "production": "Production", "archived": "Archived"}
+
+
+def registered_model_name(name, what: str = "name") -> str:
+    """A registered model name: non-empty, without '/' or ':' (they would break models:/ URIs)."""
+    if name is None or (isinstance(name, str) and name.strip() == ""):
+        raise MinitrackException(
+            f"Missing value for required parameter '{what}': a registered model needs a "
+            "non-empty name, e.g. 'nyc-taxi-regressor'."
+        )
+    if not isinstance(name, str):
+        raise MinitrackException(
+            f"Invalid registered model {what} {name!r}: pass a string, got {type(name).__name__}."
+        )
+    if "/" in name or ":" in name:
+        raise MinitrackException(
+            f"Invalid model name '{name}'. Names cannot contain '/' or ':' (they separate the "
+            "parts of a models:/ URI); use '-' or '_' instead."
+        )
+    if len(name) > MAX_REGISTERED_MODEL_NAME_LENGTH:
+        raise MinitrackException(
+            f"Registered model name is {len(name)} characters long; "
+            f"the maximum is {MAX_REGISTERED_MODEL_NAME_LENGTH}."
+        )
+    return name
+
+
+def model_version(value) -> int:
+    """A version number as MLflow accepts it: an int or a str of one ('3')."""
+    if isinstance(value, bool):
+        value = None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise MinitrackException(
+            f"Parameter 'version' must be an integer, got {value!r}. Versions count up from 1 "
+            "per model; see them with MlflowClient().search_model_versions(\"name='...'\")."
+        ) from None
+    return number
+
+
+def model_alias(alias, *, for_setting: bool = False) -> str:
+    """An alias: letters, digits, '_' and '-'; ``latest`` and ``v<n>`` cannot be set."""
+    if alias is None or alias == "":
+        raise MinitrackException(
+            "Registered model alias name cannot be empty: pass one such as 'champion'."
+        )
+    if not isinstance(alias, str) or not _ALIAS_RE.match(alias):
+        raise MinitrackException(
+            f"Invalid alias name: {alias!r}. Names may only contain alphanumerics, "
+            "underscores (_), and dashes (-)."
+        )
+    if len(alias) > MAX_REGISTERED_MODEL_ALIAS_LENGTH:
+        raise MinitrackException(
+            f"Registered model alias name is {len(alias)} characters long; the maximum is "
+            f"{MAX_REGISTERED_MODEL_ALIAS_LENGTH}."
+        )
+    if for_setting and alias.lower() == "latest":
+        raise MinitrackException(
+            "'latest' alias name (case insensitive) is reserved: models:/<name>/latest "
+            "already means the newest version. Choose another alias, e.g. 'champion'."
+        )
+    if for_setting and _VERSION_ALIAS_RE.match(alias):
+        raise MinitrackException(
+            f"Version alias name '{alias}' is reserved: 'v<number>' names a version. "
+            "Choose another alias, e.g. 'champion'."
+        )
+    return alias
+
+
+def model_stage(stage) -> str:
+    """A registry stage matched case-insensitively, returned in MLflow's spelling."""
+    canonical = _STAGES.get(stage.lower()) if isinstance(stage, str) else None
+    if canonical is None:
+        raise MinitrackException(
+            f"Invalid Model Version stage: {stage}. Value must be one of None, Staging, "
+            "Production, Archived."
+        )
+    return canonical
+
+
+def registry_tag(key, value, what: str = "tag") -> tuple[str, str]:
+    """A tag on a registered model or model version."""
+    validate_key(f"Registered model {what}" if what == "tag" else what, key)
+    text = str(value)
+    if len(text) > MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH:
+        raise MinitrackException(
+            f"Tag value for key '{key}' is {len(text)} characters long; the maximum is "
+            f"{MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH}."
+        )
+    return key, text
+
+
+def model_description(description) -> str | None:
+    if description is None:
+        return None
+    if not isinstance(description, str):
+        raise MinitrackException(
+            f"Invalid description {description!r}: pass a string, got {type(description).__name__}."
+        )
+    if len(description) > MAX_MODEL_DESCRIPTION_LENGTH:
+        raise MinitrackException(
+            f"Description is {len(description)} characters long; the maximum is "
+            f"{MAX_MODEL_DESCRIPTION_LENGTH}."
+        )
+    return description

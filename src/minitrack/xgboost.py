@@ -16,7 +16,7 @@ from minitrack.models.folder import FlavorSpec, ModelInfo, log_model_folder, sav
 from minitrack.models.mlmodel import Model
 from minitrack.models.requirements import installed_version
 from minitrack.models.uri import resolve_model_uri
-from minitrack.sklearn import _reject_conda_env, _reject_registry
+from minitrack.sklearn import _reject_conda_env
 
 FLAVOR_NAME = "xgboost"
 MODEL_FORMATS = ("ubj", "json", "xgb", "deprecated")
@@ -118,10 +118,10 @@ def log_model(
 ) -> ModelInfo:
     """Log an XGBoost model as an artifact of the active run (one is started if none)."""
     _reject_conda_env(conda_env)
-    _reject_registry(registered_model_name)
     return log_model_folder(
         _spec(xgb_model, model_format),
         name or artifact_path,
+        registered_model_name=registered_model_name,
         input_example=input_example,
         signature=signature,
         pip_requirements=pip_requirements,

@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -242,4 +243,102 @@ def test_activated_env_that_is_not_this_python_warns(doctor, monkeypatch, tmp_pa
     result = doctor()
     assert status_of(result.output, "environment") == "WARN"
     assert f"the shell activated {other}, but this Python lives in {sys.prefix}" in result.output
-    assert "conda activate exp-tracking" in fix_after(result.output, "environment")
+    fix = fix_after(result.output, "environment")
+    assert fix.startswith("Activate this environment (source ")  # this one, not a guessed one
+    assert f"{Path(sys.prefix).name}/bin/activate" in fix
+
+
+def doctor_process(*args: str, cwd: Path, path: str, **extra: str):
+    """``course doctor`` in a fresh process of this environment's Python, as setup runs it."""
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "CONDA_PREFIX")}
+    env.update(PATH=path, COURSE_DATA_DIR=str(cwd / "data"), **extra)
+    return subprocess.run(
+        [sys.executable, "-m", "course.cli", "doctor", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=300,
+    )
+
+
+def typed(command: str, cwd: Path, path: str) -> subprocess.CompletedProcess:
+    """Run a command line exactly as the student would type it into bash."""
+    return subprocess.run(
+        ["bash", "-c", command],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={"PATH": path, "HOME": str(Path.home())},
+        timeout=300,
+    )
+
+
+@pytest.mark.skipif(os.name == "nt" or shutil.which("bash") is None, reason="needs bash")
+def test_fixes_name_commands_that_work_from_where_the_student_stands(tmp_path, free_port):
+    """Outside the course folder, in a terminal where the venv was never activated."""
+    student = tmp_path / "somewhere-else"
+    student.mkdir()
+    bare = "/usr/bin:/bin"  # the environment is not on PATH
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        busy = listener.getsockname()[1]
+        result = doctor_process(
+            "--store",
+            str(student / "mlflow.db"),
+            "--port",
+            str(busy),
+            "--kernel-dir",
+            str(tmp_path / "no-kernels"),
+            cwd=student,
+            path=bare,
+            VIRTUAL_ENV=str(tmp_path / "other-env"),
+        )
+    assert result.returncode == 1, result.stdout + result.stderr
+    again = result.stdout.strip().splitlines()[-1]
+    assert again.startswith("Fix the failures above, then run `") and again.endswith("` again.")
+    rerun = again.split("`")[1]
+    assert rerun != "course doctor"  # `course` is not on PATH here: that would not be found
+    rerun_result = typed(rerun + f" --port {free_port}", student, bare)
+    assert "Course environment check" in rerun_result.stdout, rerun_result.stderr
+
+    ui = fix_after(result.stdout, "port").split(": ", 1)[1].rstrip(".")
+    assert ui.endswith(f" ui --port {busy + 1}")
+    assert typed(ui.replace(" ui ", " ui --help ", 1), student, bare).returncode == 0
+
+    fetch = fix_after(result.stdout, "data").split("`")[1]
+    assert fetch.endswith(" data fetch")
+    assert typed(fetch.replace(" fetch", " --help"), student, bare).returncode == 0
+
+    activate = fix_after(result.stdout, "environment").split("(", 1)[1].split(")", 1)[0]
+    assert activate.startswith("source ")
+    found = typed(f"{activate} && command -v course", student, bare)
+    assert found.returncode == 0, found.stderr
+    scripts = Path(sysconfig.get_path("scripts"))  # this environment's console scripts
+    assert Path(found.stdout.strip()).resolve().parent == scripts.resolve()
+
+
+def test_with_the_environment_on_path_fixes_say_just_course(tmp_path, free_port):
+    student = tmp_path / "course"
+    student.mkdir()
+    on_path = f"{Path(sys.executable).parent}{os.pathsep}/usr/bin{os.pathsep}/bin"
+    result = doctor_process(
+        "--store",
+        str(student / "mlflow.db"),
+        "--port",
+        str(free_port),
+        "--kernel-dir",
+        str(tmp_path / "no-kernels"),
+        cwd=student,
+        path=on_path,
+    )
+    assert "Fix the failures above, then run `course doctor` again." in result.stdout
+    assert "Download it with `course data fetch`" in result.stdout
+
+
+def test_activated_venv_of_this_python_passes(doctor, monkeypatch):
+    # A venv's bin/python is a link to the base interpreter: being active must still count.
+    monkeypatch.setenv("VIRTUAL_ENV", sys.prefix)
+    result = doctor()
+    assert status_of(result.output, "environment") == "PASS", result.output

@@ -58,6 +58,23 @@ def existing_env(tmp_path: Path) -> Path:
     return prefix
 
 
+def env_made_by_setup(run_setup, stand_in_conda, repo: Path, tmp_path: Path) -> Path:
+    """An environment this setup created (through the stand-in conda), so it may replace it."""
+    prefix = tmp_path / "envs" / "exp-tracking"
+    made = run_setup(
+        "--conda-exe",
+        str(stand_in_conda.exe),
+        "--prefix",
+        str(prefix),
+        "--no-kernel",
+        "--no-doctor",
+        repo=repo,
+        env=stand_in_conda.env(),
+    )
+    assert made.returncode == 0, made.stdout + made.stderr
+    return prefix
+
+
 @pytest.mark.parametrize("tool", ["conda", "mamba"])
 def test_new_env_without_lock_uses_conda_env_create(
     tool, repo_copy, run_setup, printed_commands, env_without_activation
@@ -167,9 +184,9 @@ def test_existing_env_is_updated_in_place(
 
 @pytest.mark.parametrize("tool", ["conda", "mamba", "micromamba"])
 def test_force_removes_then_creates(
-    tool, tmp_path, repo_copy, run_setup, printed_commands, env_without_activation
+    tool, tmp_path, repo_copy, run_setup, printed_commands, env_without_activation, stand_in_conda
 ):
-    prefix = existing_env(tmp_path)
+    prefix = env_made_by_setup(run_setup, stand_in_conda, repo_copy, tmp_path)
     result = dry_run(
         run_setup, env_without_activation, repo_copy, tool, "--prefix", str(prefix), "--force"
     )
@@ -210,9 +227,16 @@ def test_remove_deletes_env_and_says_what_about_the_kernel(
     ],
 )
 def test_lock_with_force_recreates_from_the_lock(
-    tool, create, tmp_path, repo_copy, run_setup, printed_commands, env_without_activation
+    tool,
+    create,
+    tmp_path,
+    repo_copy,
+    run_setup,
+    printed_commands,
+    env_without_activation,
+    stand_in_conda,
 ):
-    prefix = existing_env(tmp_path)
+    prefix = env_made_by_setup(run_setup, stand_in_conda, repo_copy, tmp_path)
     lock = add_lock(repo_copy)
     result = dry_run(
         run_setup, env_without_activation, repo_copy, tool, "--prefix", str(prefix), "--force"

@@ -12,9 +12,10 @@ def half_created_venv(folder: Path) -> Path:
     return folder
 
 
-def test_half_created_env_is_detected_and_would_be_recreated(
+def test_half_created_env_the_setup_did_not_make_is_left_alone(
     run_setup, printed_commands, repo_copy, tmp_path, env_without_activation
 ):
+    # The setup's own half-created environments are recreated: see test_setup_ownership.py.
     prefix = half_created_venv(tmp_path / "env")
     result = run_setup(
         "--venv",
@@ -24,11 +25,11 @@ def test_half_created_env_is_detected_and_would_be_recreated(
         repo=repo_copy,
         env=env_without_activation(PATH="/usr/bin:/bin"),
     )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert f"Found a half-created environment at {prefix}: recreating it" in result.stdout
-    assert f"- delete {prefix}" in result.stdout
-    assert printed_commands(result.stdout)[0].endswith(f"-m venv {prefix}")
-    assert (prefix / "pyvenv.cfg").is_file()  # a dry run deleted nothing
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"{prefix} holds a venv environment whose Python does not start" in result.stdout
+    assert f"delete it yourself (rm -rf {prefix})" in result.stdout
+    assert printed_commands(result.stdout) == []
+    assert (prefix / "pyvenv.cfg").is_file()
 
 
 def test_too_little_disk_space_stops_before_creating_anything(

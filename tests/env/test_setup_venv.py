@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -17,6 +19,10 @@ import nbformat
 import pytest
 
 pytestmark = pytest.mark.slow
+
+
+def repo_lessons() -> str:
+    return str(Path(__file__).resolve().parents[2] / "lessons")
 
 
 def notebook_reporting_its_python(path: Path) -> None:
@@ -48,7 +54,17 @@ def test_setup_creates_env_replaces_stale_kernel_and_reruns_as_a_no_op(
     assert first.returncode == 0, first.stdout + first.stderr
     assert f"Creating a virtual environment in {prefix}" in first.stdout
     assert "Installing the course kit with [lessons] using uv" in first.stdout
-    assert "jupyter lab lessons/" in first.stdout  # what to run next
+    before_install = first.stdout.split(
+        "  $ " + shlex.join([shutil.which("uv", path=env["PATH"])])
+    )[0]
+    assert before_install.splitlines()[-1].endswith(
+        "about a minute with uv (less from its cache); uv's output follows"
+    )
+    # what to run next, once, activation first, each as it works from here (tmp_path)
+    assert first.stdout.count("activate it in each new terminal") == 1
+    assert "  source env/bin/activate\n" in first.stdout
+    assert f"  jupyter lab {repo_lessons()}" in first.stdout
+    assert "Without activating, give the full path: env/bin/course doctor" in first.stdout
 
     python = prefix / "bin" / "python"
     assert f"replacing the stale kernel spec in {spec_file.parent}, which ran " in first.stdout
@@ -73,9 +89,10 @@ def test_setup_creates_env_replaces_stale_kernel_and_reruns_as_a_no_op(
     assert Path(kernel_prefix_seen) == prefix
     assert Path(kernel_executable) == python
 
-    # The doctor, run with the environment's own console script, passes.
+    # The doctor, typed as the setup said (activate, then `course doctor`), passes.
+    kernels = f" --kernel-dir {spec_file.parent.parent}"
     doctor = subprocess.run(
-        [str(prefix / "bin" / "course"), "doctor", "--kernel-dir", str(spec_file.parent.parent)],
+        ["bash", "-c", f"source env/bin/activate && course doctor{kernels}"],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -84,6 +101,9 @@ def test_setup_creates_env_replaces_stale_kernel_and_reruns_as_a_no_op(
     )
     assert doctor.returncode == 0, doctor.stdout + doctor.stderr
     assert "PASS  kernel" in doctor.stdout and "0 failed" in doctor.stdout
+    assert f"virtual environment at {prefix}" in doctor.stdout, doctor.stdout  # the new one
+    marker = json.loads((spec_file.parent / "exp-tracking-created-by-setup.json").read_text())
+    assert marker["env"] == str(prefix)  # the kernel is recorded as this environment's
 
     # A second run finds everything in place: it installs nothing and is much quicker.
     stamp_before = (prefix / "exp-tracking-setup.json").read_text()

@@ -43,8 +43,8 @@ def test_incomplete_runs_uri():
         minitrack.pyfunc.load_model("runs:/only-a-run-id")
 
 
-def test_registry_uri_is_explained():
-    with pytest.raises(MinitrackException, match="no model registry"):
+def test_a_registry_uri_of_an_unknown_model_is_explained():
+    with pytest.raises(MinitrackException, match="models:/taxi/1.*name=taxi not found"):
         minitrack.pyfunc.load_model("models:/taxi/1")
 
 

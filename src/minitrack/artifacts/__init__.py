@@ -5,7 +5,8 @@ below hold the parts: ``paths`` (the rule every artifact path follows, and the
 symlink-proof boundary), ``local`` (a run's folder on disk) and ``runs`` (which folder
 belongs to which run). This module offers what MLflow's ``mlflow.artifacts`` does
 (``download_artifacts``, ``load_text``, ``load_dict``) plus ``local_path`` for
-``runs:/<run_id>/<path>`` URIs, which the models code uses to find a logged model on
+``runs:/<run_id>/<path>`` URIs (``download_artifacts`` also takes ``models:/`` URIs),
+which the models code uses to find a logged model on
 disk without copying it.
 """
 
@@ -70,6 +71,13 @@ def download_artifacts(
     if artifact_uri is not None:
         if artifact_path is not None:
             raise MinitrackException("artifact_path goes with run_id, not with artifact_uri.")
+        if artifact_uri.startswith("models:"):
+            # A registry or logged-model URI names a folder: download that folder.
+            from minitrack.store.model_uris import model_uri_location
+
+            store = get_store(tracking_uri or get_tracking_uri())
+            location = model_uri_location(store, artifact_uri)
+            return download_artifacts(location, dst_path=dst_path, tracking_uri=tracking_uri)
         if not artifact_uri.startswith("runs:"):
             source = local_path(artifact_uri)
             if not os.path.exists(source):

@@ -186,6 +186,10 @@ def _log_model(run: AutologRun, estimator: Any, X: Any, artifact_path: str) -> i
         _spec(estimator, settings.get("serialization_format") or "pickle", "predict"),
         artifact_path,
         run_id=run.run_id,
+        # MLflow registers the fitted model, not a search's best_estimator copy.
+        registered_model_name=(
+            settings.get("registered_model_name") if artifact_path == "model" else None
+        ),
         signature=signature,
         input_example=head if settings.get("log_input_examples") else None,
     )

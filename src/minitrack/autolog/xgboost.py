@@ -185,6 +185,7 @@ def _log_model(run: AutologRun, model: Any, example: Any) -> int:
         spec,
         "model",
         run_id=run.run_id,
+        registered_model_name=settings.get("registered_model_name"),
         signature=signature,
         input_example=head if settings.get("log_input_examples") else None,
     )

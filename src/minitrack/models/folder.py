@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +55,8 @@ class ModelInfo:
     model_size_bytes: int | None
     saved_input_example_info: dict[str, Any] | None = None
     metadata: dict[str, Any] | None = None
+    model_id: str | None = None  # MLflow 3's logged model, m-<32 hex>: models:/<model_id>
+    registered_model_version: int | None = None  # when registered_model_name= was given
 
 
 def _prepare_empty_folder(path: Path) -> None:
@@ -143,24 +146,46 @@ def log_model_folder(
     spec: FlavorSpec,
     artifact_path: str | None = None,
     run_id: str | None = None,
+    registered_model_name: str | None = None,
     **save_kwargs: Any,
 ) -> ModelInfo:
     """Save the model into a run's artifacts under `artifact_path` ("model").
 
     The run is `run_id`, else the active run, else a new run (as MLflow's log_model does).
+    Like MLflow 3, it also records a logged model (`models:/m-<id>`), here pointing at the
+    folder in the run's artifacts, so `runs:/<run_id>/<path>` keeps working too. With
+    `registered_model_name`, the model is registered as a new version of that name.
     """
-    import minitrack
+    from minitrack import fluent
+    from minitrack.client import MlflowClient
 
     artifact_path = artifact_path or DEFAULT_ARTIFACT_PATH
+    if registered_model_name is not None:
+        from minitrack.validation import registered_model_name as check_name
+
+        check_name(registered_model_name, "registered_model_name")  # before anything is written
     if run_id is None:
-        run_id = (minitrack.active_run() or minitrack.start_run()).info.run_id
+        run_id = (fluent.active_run() or fluent.start_run()).info.run_id
+    client = MlflowClient()
+    run = client.get_run(run_id)
+    model_id = f"m-{uuid.uuid4().hex}"
     with tempfile.TemporaryDirectory(prefix="minitrack-model-") as tmp:
         local = Path(tmp) / "model"
         model = save_model_folder(
             spec, local, run_id=run_id, artifact_path=artifact_path, **save_kwargs
         )
-        minitrack.MlflowClient().log_artifacts(run_id, str(local), artifact_path)
+        model.extra["model_id"] = model_id  # MLflow 3 writes it into MLmodel too
+        model.save(local / MLMODEL_FILE_NAME)
+        client.log_artifacts(run_id, str(local), artifact_path)
+    logged = client.create_logged_model(
+        run.info.experiment_id, name=artifact_path, source_run_id=run_id, model_id=model_id
+    )
     _append_log_model_history(run_id, model)
+    registered_version = None
+    if registered_model_name is not None:
+        registered_version = client._register_model(
+            f"runs:/{run_id}/{artifact_path}", registered_model_name, None
+        ).version
     return ModelInfo(
         artifact_path=artifact_path,
         flavors=model.flavors,
@@ -172,6 +197,8 @@ def log_model_folder(
         model_size_bytes=model.model_size_bytes,
         saved_input_example_info=model.saved_input_example_info,
         metadata=model.metadata,
+        model_id=logged.model_id,
+        registered_model_version=registered_version,
     )
 
 
@@ -196,9 +223,10 @@ def get_model_info(model_uri: str | Path) -> ModelInfo:
 
 def _append_log_model_history(run_id: str, model: Model) -> None:
     """MLflow's `mlflow.log-model.history` tag: the UI's "Models" column reads it."""
-    import minitrack
+    from minitrack.client import MlflowClient
 
-    run = minitrack.MlflowClient().get_run(run_id)
+    client = MlflowClient()
+    run = client.get_run(run_id)
     history = json.loads(run.data.tags.get(LOG_MODEL_HISTORY_TAG, "[]"))
     kept = ("artifact_path", "flavors", "run_id", "utc_time_created", "model_uuid")
     history.append({key: value for key, value in model.to_dict().items() if key in kept})
@@ -206,7 +234,7 @@ def _append_log_model_history(run_id: str, model: Model) -> None:
     while len(value) > MAX_TAG_VALUE and len(history) > 1:
         history.pop(0)  # tag values are capped: keep the newest models
         value = json.dumps(history)
-    minitrack.MlflowClient().set_tag(run_id, LOG_MODEL_HISTORY_TAG, value)
+    client.set_tag(run_id, LOG_MODEL_HISTORY_TAG, value)
 
 
 __all__ = [

@@ -1,4 +1,9 @@
-"""Model URIs: `runs:/<run_id>/<path>`, `file://` URIs and plain folder paths -> a local folder."""
+"""Model URIs -> a local model folder.
+
+`runs:/<run_id>/<path>`, `file://` URIs, plain folder paths, and the registry's
+`models:/<name>/<version>`, `models:/<name>@<alias>`, `models:/<name>/latest`,
+`models:/<name>/<stage>` and MLflow 3's `models:/m-<id>` (resolved by the client).
+"""
 
 from __future__ import annotations
 
@@ -32,6 +37,18 @@ def _run_artifact_folder(run_id: str, path: str, uri: str) -> Path:
         ) from error
 
 
+def _registry_location(uri: str) -> str:
+    """Where a models:/ URI's files are, with the URI named in any error."""
+    from minitrack.client import MlflowClient
+
+    try:
+        return MlflowClient()._model_uri_location(uri)
+    except MinitrackException as error:
+        raise MinitrackException(
+            f"Cannot load model '{uri}': {error.message}", error.error_code
+        ) from error
+
+
 def resolve_model_uri(model_uri: str | Path) -> Path:
     """The local folder of a model, checked to be a model folder (it holds MLmodel)."""
     uri = str(model_uri)
@@ -44,11 +61,13 @@ def resolve_model_uri(model_uri: str | Path) -> Path:
 
         folder = Path(local_path_from_uri(uri))
         where = f"'{folder}' does not exist"
-    elif "://" in uri or uri.startswith("models:/"):
+    elif uri.startswith("models:"):
+        return resolve_model_uri(_registry_location(uri))
+    elif "://" in uri:
         raise MinitrackException(
-            f"Cannot load model '{uri}': minitrack reads runs:/<run_id>/<path> URIs and local "
-            "folders (there is no model registry or remote storage). Use the run's URI that "
-            "log_model returned (model_info.model_uri) or the model folder's path."
+            f"Cannot load model '{uri}': minitrack reads runs:/, models:/ and file: URIs and "
+            "local folders (no remote storage). Use the URI that log_model returned "
+            "(model_info.model_uri) or the model folder's path."
         )
     else:
         folder = Path(uri).expanduser()

@@ -32,7 +32,6 @@ from minitrack.search.entities import (
 from minitrack.search.grammar import Comparison, OrderBy, parse_filter, parse_order_by
 
 ACTIVE_ONLY, DELETED_ONLY, ALL = 1, 2, 3
-_STAGES = {ACTIVE_ONLY: ("active",), DELETED_ONLY: ("deleted",), ALL: ()}
 _PLAIN_OPERATORS = {"=": "=", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 # Filters on metrics, params and tags become inner joins (SQLite can then start from
 # the tags' (key, value) index and read in order); past this many, EXISTS subqueries,
@@ -293,11 +292,9 @@ def build_run_search(
     None means no limit. Ties sort newest first, then by run id, as in MLflow.
     ``with_total=True`` adds ``COUNT(*) OVER ()`` (all matches) as a second column.
     """
-    if isinstance(run_view_type, bool) or run_view_type not in _STAGES:
-        raise _error(
-            f"run_view_type must be 1 (ACTIVE_ONLY), 2 (DELETED_ONLY) or 3 (ALL), "
-            f"got {run_view_type!r}"
-        )
+    if isinstance(run_view_type, bool):
+        raise _error(f"run_view_type must be 1, 2 or 3, got {run_view_type!r}")
+    stages = ViewType.stages(run_view_type)
     ids = _experiment_ids(experiment_ids)
     query, limit, skip = _compile(RUNS, filter_string, order_by, max_results, offset)
     # The experiment and stage conditions lead the WHERE, as the index on them does.
@@ -308,8 +305,7 @@ def build_run_search(
         scope_args.extend(ids)
     else:
         scope.append("0")  # no experiments: no runs
-    stages = _STAGES[run_view_type]
-    if stages:
+    if len(stages) == 1:  # every stage (ViewType.ALL) needs no condition
         scope.append(f"runs.lifecycle_stage IN ({', '.join('?' for _ in stages)})")
         scope_args.extend(stages)
     query.where[:0] = scope

@@ -20,8 +20,9 @@ from minitrack.context import (
     MLFLOW_SOURCE_NAME,
     MLFLOW_USER,
 )
-from minitrack.entities import Metric, Run, ViewType
+from minitrack.entities import Experiment, Metric, Run, ViewType
 from minitrack.exceptions import RESOURCE_DOES_NOT_EXIST, MinitrackException
+from minitrack.store import ExperimentActivity
 
 MODEL_HISTORY_TAG = "mlflow.log-model.history"
 # Tags the runs table always shows as its fixed columns.
@@ -50,6 +51,18 @@ def json_number(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def _experiment_row(exp: Experiment, activity: ExperimentActivity | None) -> dict:
+    return {
+        "experiment_id": exp.experiment_id,
+        "name": exp.name,
+        "artifact_location": exp.artifact_location,
+        "lifecycle_stage": exp.lifecycle_stage,
+        "creation_time": exp.creation_time,
+        "run_count": activity.run_count if activity else 0,
+        "last_activity": activity.last_activity if activity else None,
+    }
+
+
 def experiments(client: MlflowClient, view_type: int = ViewType.ACTIVE_ONLY) -> list[dict]:
     """Every experiment with its number of active runs and last activity (ms)."""
     found = sorted(
@@ -57,36 +70,13 @@ def experiments(client: MlflowClient, view_type: int = ViewType.ACTIVE_ONLY) -> 
         key=lambda e: int(e.experiment_id),
     )
     activity = client.experiment_activity([e.experiment_id for e in found])
-    out = []
-    for exp in found:
-        act = activity.get(exp.experiment_id)
-        out.append(
-            {
-                "experiment_id": exp.experiment_id,
-                "name": exp.name,
-                "artifact_location": exp.artifact_location,
-                "lifecycle_stage": exp.lifecycle_stage,
-                "creation_time": exp.creation_time,
-                "run_count": act.run_count if act else 0,
-                "last_activity": act.last_activity if act else None,
-            }
-        )
-    return out
+    return [_experiment_row(exp, activity.get(exp.experiment_id)) for exp in found]
 
 
 def experiment(client: MlflowClient, experiment_id: str) -> dict:
     exp = client.get_experiment(path_experiment_id(experiment_id))
-    act = client.experiment_activity([exp.experiment_id]).get(exp.experiment_id)
-    return {
-        "experiment_id": exp.experiment_id,
-        "name": exp.name,
-        "artifact_location": exp.artifact_location,
-        "lifecycle_stage": exp.lifecycle_stage,
-        "creation_time": exp.creation_time,
-        "run_count": act.run_count if act else 0,
-        "last_activity": act.last_activity if act else None,
-        "tags": exp.tags,
-    }
+    activity = client.experiment_activity([exp.experiment_id]).get(exp.experiment_id)
+    return {**_experiment_row(exp, activity), "tags": exp.tags}
 
 
 def _pick(values: dict, keys: Iterable[str] | None) -> dict:

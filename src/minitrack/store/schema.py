@@ -151,6 +151,104 @@ MIGRATIONS: list[str] = [
     DROP INDEX IF EXISTS idx_params_key_value;
     DROP INDEX IF EXISTS idx_latest_metrics_key_value;
     """,
+    # 4 -> 5: the model registry and MLflow 3's logged models, and the store's own id.
+    # - Registered models keep next_version, so a deleted version's number is never given
+    #   again; a deleted version's row (and its tags and aliases) goes, so every query over
+    #   model_versions sees live versions only. Deleting the registered model drops it all,
+    #   and a model registered again under that name starts at 1, as in MLflow.
+    # - A logged model (id 'm-<32 hex>') points at the folder its log_model wrote, inside
+    #   the run's artifacts; its metrics are the full rows MLflow's logged-models API sends.
+    # - store_meta holds one row: a random id made here, kept by copies of the file.
+    # Cost: empty tables and a few indexes; nothing existing is rewritten.
+    """
+    CREATE TABLE registered_models (
+        name              TEXT PRIMARY KEY,
+        creation_time     INTEGER,
+        last_updated_time INTEGER,
+        description       TEXT,
+        next_version      INTEGER NOT NULL DEFAULT 1
+    );
+    CREATE TABLE registered_model_tags (
+        name  TEXT NOT NULL REFERENCES registered_models(name),
+        key   TEXT NOT NULL,
+        value TEXT,
+        PRIMARY KEY (name, key)
+    ) WITHOUT ROWID;
+    CREATE TABLE registered_model_aliases (
+        name    TEXT NOT NULL REFERENCES registered_models(name),
+        alias   TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        PRIMARY KEY (name, alias)
+    ) WITHOUT ROWID;
+    CREATE TABLE model_versions (
+        name              TEXT NOT NULL REFERENCES registered_models(name),
+        version           INTEGER NOT NULL,
+        creation_time     INTEGER,
+        last_updated_time INTEGER,
+        description       TEXT,
+        user_id           TEXT,
+        current_stage     TEXT NOT NULL DEFAULT 'None',
+        source            TEXT,
+        run_id            TEXT,
+        run_link          TEXT,
+        status            TEXT NOT NULL DEFAULT 'READY',
+        status_message    TEXT,
+        storage_location  TEXT,
+        model_id          TEXT,
+        PRIMARY KEY (name, version)
+    );
+    CREATE INDEX idx_model_versions_run ON model_versions (run_id);
+    CREATE TABLE model_version_tags (
+        name    TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        key     TEXT NOT NULL,
+        value   TEXT,
+        PRIMARY KEY (name, version, key)
+    ) WITHOUT ROWID;
+    CREATE TABLE logged_models (
+        model_id          TEXT PRIMARY KEY,
+        experiment_id     INTEGER NOT NULL REFERENCES experiments(experiment_id),
+        name              TEXT NOT NULL,
+        source_run_id     TEXT REFERENCES runs(run_uuid),
+        status            TEXT NOT NULL DEFAULT 'READY',
+        status_message    TEXT,
+        artifact_location TEXT NOT NULL,
+        creation_time     INTEGER,
+        last_updated_time INTEGER,
+        model_type        TEXT,
+        lifecycle_stage   TEXT NOT NULL DEFAULT 'active'
+    );
+    CREATE INDEX idx_logged_models_run ON logged_models (source_run_id, name);
+    CREATE INDEX idx_logged_models_experiment ON logged_models (experiment_id, creation_time);
+    CREATE TABLE logged_model_tags (
+        model_id TEXT NOT NULL REFERENCES logged_models(model_id),
+        key      TEXT NOT NULL,
+        value    TEXT,
+        PRIMARY KEY (model_id, key)
+    ) WITHOUT ROWID;
+    CREATE TABLE logged_model_params (
+        model_id TEXT NOT NULL REFERENCES logged_models(model_id),
+        key      TEXT NOT NULL,
+        value    TEXT NOT NULL,
+        PRIMARY KEY (model_id, key)
+    ) WITHOUT ROWID;
+    CREATE TABLE logged_model_metrics (
+        model_id       TEXT NOT NULL REFERENCES logged_models(model_id),
+        key            TEXT NOT NULL,
+        value          REAL NOT NULL,
+        timestamp      INTEGER NOT NULL,
+        step           INTEGER NOT NULL DEFAULT 0,
+        run_id         TEXT,
+        dataset_name   TEXT,
+        dataset_digest TEXT,
+        PRIMARY KEY (model_id, key, step, timestamp, run_id, dataset_name, dataset_digest)
+    );
+    CREATE TABLE store_meta (
+        id       INTEGER PRIMARY KEY CHECK (id = 1),
+        store_id TEXT NOT NULL
+    );
+    INSERT OR IGNORE INTO store_meta (id, store_id) VALUES (1, lower(hex(randomblob(16))));
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -52,6 +52,7 @@ from minitrack.exceptions import (
 )
 from minitrack.store.base import AbstractStore, ExperimentActivity, RunColumns
 from minitrack.store.schema import MIGRATIONS, SCHEMA_VERSION
+from minitrack.store.sqlite_registry import SqliteRegistryStore
 from minitrack.uris import DEFAULT_ARTIFACT_ROOT, append_path, resolve_artifact_location
 
 DEFAULT_EXPERIMENT_ID = "0"
@@ -133,6 +134,14 @@ def _chunks(items: list[str]):
         yield items[i : i + _CHUNK]
 
 
+def _no_experiment(exp_id) -> MinitrackException:
+    return MinitrackException(f"No Experiment with id={exp_id} exists.", RESOURCE_DOES_NOT_EXIST)
+
+
+def _no_run(run_id: str) -> MinitrackException:
+    return MinitrackException(f"Run with id={run_id} not found", RESOURCE_DOES_NOT_EXIST)
+
+
 def _marks(items) -> str:
     return ",".join("?" * len(items))
 
@@ -157,7 +166,7 @@ class _Locked(Exception):
     """Another process held the lock longer than the wait allows."""
 
 
-class SqliteStore(AbstractStore):
+class SqliteStore(SqliteRegistryStore, AbstractStore):
     """A tracking store in one SQLite file, with artifacts under ``artifact_root``."""
 
     def __init__(
@@ -582,9 +591,7 @@ class SqliteStore(AbstractStore):
                 f"SELECT {self._EXP_COLS} FROM experiments WHERE experiment_id = ?", (int(exp_id),)
             ).fetchone()
             if row is None:
-                raise MinitrackException(
-                    f"No Experiment with id={exp_id} exists.", RESOURCE_DOES_NOT_EXIST
-                )
+                raise _no_experiment(exp_id)
             return self._experiment(conn, row)
 
         return self._read(work)
@@ -631,9 +638,7 @@ class SqliteStore(AbstractStore):
                 (exp_id,),
             ).fetchone()
             if row is None:
-                raise MinitrackException(
-                    f"No Experiment with id={exp_id} exists.", RESOURCE_DOES_NOT_EXIST
-                )
+                raise _no_experiment(exp_id)
             if row[0] == stage:
                 raise MinitrackException(
                     f"Cannot {'delete' if stage == 'deleted' else 'restore'} experiment {exp_id}: "
@@ -676,9 +681,7 @@ class SqliteStore(AbstractStore):
                 "SELECT lifecycle_stage FROM experiments WHERE experiment_id = ?", (exp_id,)
             ).fetchone()
             if row is None:
-                raise MinitrackException(
-                    f"No Experiment with id={exp_id} exists.", RESOURCE_DOES_NOT_EXIST
-                )
+                raise _no_experiment(exp_id)
             if row[0] != LifecycleStage.ACTIVE:
                 raise MinitrackException(
                     f"Cannot rename experiment {exp_id}: it is deleted. Restore it first.",
@@ -733,9 +736,7 @@ class SqliteStore(AbstractStore):
             (exp_id,),
         ).fetchone()
         if row is None:
-            raise MinitrackException(
-                f"No Experiment with id={exp_id} exists.", RESOURCE_DOES_NOT_EXIST
-            )
+            raise _no_experiment(exp_id)
         if row[0] != LifecycleStage.ACTIVE:
             raise MinitrackException(
                 f"Cannot {doing} experiment {exp_id}: it is deleted "
@@ -805,7 +806,7 @@ class SqliteStore(AbstractStore):
             "SELECT lifecycle_stage FROM runs WHERE run_uuid = ?", (run_id,)
         ).fetchone()
         if row is None:
-            raise MinitrackException(f"Run with id={run_id} not found", RESOURCE_DOES_NOT_EXIST)
+            raise _no_run(run_id)
         if row[0] != LifecycleStage.ACTIVE:
             raise MinitrackException(
                 f"The run {run_id} must be in the 'active' state. Current state is {row[0]}. "
@@ -838,7 +839,7 @@ class SqliteStore(AbstractStore):
                 f"SELECT {self._RUN_COLS} FROM runs WHERE run_uuid = ?", (run_id,)
             ).fetchone()
             if row is None:
-                raise MinitrackException(f"Run with id={run_id} not found", RESOURCE_DOES_NOT_EXIST)
+                raise _no_run(run_id)
             metrics = [
                 Metric(k, metric_value(v, n), ts, st, run_id)
                 for k, v, ts, st, n in conn.execute(
@@ -892,7 +893,7 @@ class SqliteStore(AbstractStore):
                 (stage, _now_ms() if stage == LifecycleStage.DELETED else None, run_id),
             )
             if cur.rowcount == 0:
-                raise MinitrackException(f"Run with id={run_id} not found", RESOURCE_DOES_NOT_EXIST)
+                raise _no_run(run_id)
 
         self._write(work)
 
@@ -1043,7 +1044,7 @@ class SqliteStore(AbstractStore):
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         def work(conn):
             if conn.execute("SELECT 1 FROM runs WHERE run_uuid = ?", (run_id,)).fetchone() is None:
-                raise MinitrackException(f"Run with id={run_id} not found", RESOURCE_DOES_NOT_EXIST)
+                raise _no_run(run_id)
             return [
                 Metric(key, metric_value(v, n), ts, st, run_id)
                 for v, ts, st, n in conn.execute(
@@ -1282,9 +1283,7 @@ class SqliteStore(AbstractStore):
                     out[rid].append(Metric(key, metric_value(v, n), ts, st, rid))
             missing = [r for r in run_ids if r not in out]
             if missing:
-                raise MinitrackException(
-                    f"Run with id={missing[0]} not found", RESOURCE_DOES_NOT_EXIST
-                )
+                raise _no_run(missing[0])
             return {r: out[r] for r in run_ids}
 
         return self._read(work)
