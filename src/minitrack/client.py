@@ -12,7 +12,7 @@ import re
 import time
 
 from minitrack import validation
-from minitrack.artifacts.runs import ArtifactRepository, run_repository
+from minitrack.artifacts.runs import ArtifactRepository, repository_at, run_repository
 from minitrack.context import MLFLOW_PARENT_RUN_ID, MLFLOW_RUN_NAME, MLFLOW_USER
 from minitrack.entities import (
     Experiment,
@@ -714,6 +714,15 @@ class MlflowClient:
                 f"Invalid logged model status {status!r}: use 'READY' or 'FAILED'."
             )
         return self._store.finalize_logged_model(self.get_logged_model(model_id).model_id, status)
+
+    def log_model_artifacts(
+        self, model_id: str, local_dir: str, artifact_path: str | None = None
+    ) -> None:
+        """Upload a folder into a logged model's own artifact location (MLflow 3's call)."""
+        logged = self.get_logged_model(model_id)
+        repository_at(logged.artifact_location, self._store.server_url).log_folder(
+            local_dir, artifact_path
+        )
 
     def set_logged_model_tags(self, model_id: str, tags: dict) -> None:
         rows = [validation.registry_tag(k, v) for k, v in (tags or {}).items()]

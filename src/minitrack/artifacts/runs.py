@@ -42,6 +42,18 @@ def repository_for(
     )
 
 
+def repository_at(location: str, server_url: str | None = None) -> ArtifactRepository:
+    """The artifacts at a location that is no run's folder (a logged model's, say)."""
+    if is_local_uri(location):
+        return LocalArtifactRepository(location)
+    if is_proxy_uri(location):
+        return HttpArtifactRepository(location, server_url)
+    raise MinitrackException(
+        f"Artifacts at {location!r} are out of minitrack's reach: it reads local folders "
+        "and a tracking server's artifact proxy (mlflow-artifacts:)."
+    )
+
+
 def run_repository(store: AbstractStore, run_id: str) -> ArtifactRepository:
     """The artifacts of run ``run_id`` (a validated id) in ``store``."""
     run = store.get_run(run_id)

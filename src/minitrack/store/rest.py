@@ -7,29 +7,27 @@ real ``mlflow server``. The client has validated every argument already; the ser
 enforces what needs its stored state, and its errors come back as MinitrackException
 with MLflow's error code (see ``store.http``).
 
-Wire details: int64 fields may arrive as JSON strings (protobuf's JSON form), and
-metric values NaN and +/-inf travel as the strings "NaN", "Infinity", "-Infinity".
+The registry and logged models are in ``rest_registry`` (a mixin), the JSON shapes in
+``rest_json``.
 """
 
 from __future__ import annotations
 
-import math
 import time
 
-from minitrack.entities import (
-    Experiment,
-    Metric,
-    Param,
-    Run,
-    RunData,
-    RunInfo,
-    RunInputs,
-    RunTag,
-    ViewType,
-)
+from minitrack.entities import Experiment, Metric, Run, RunInfo, ViewType
 from minitrack.exceptions import RESOURCE_DOES_NOT_EXIST, MinitrackException
 from minitrack.store.base import AbstractStore, RunColumns
 from minitrack.store.http import client_for
+from minitrack.store.rest_json import (
+    experiment_from_json,
+    metric_from_json,
+    pairs,
+    run_from_json,
+    run_info_from_json,
+    wire_float,
+)
+from minitrack.store.rest_registry import RestRegistryStore
 from minitrack.uris import server_url_from_uri
 
 API = "/api/2.0/mlflow"
@@ -42,87 +40,12 @@ METRICS_PAGE = 25000
 BATCH_METRICS, BATCH_PARAMS, BATCH_TAGS, BATCH_TOTAL = 1000, 100, 100, 1000
 
 
-def _int(value) -> int | None:
-    return None if value is None or value == "" else int(value)
-
-
-def _float(value) -> float:
-    if isinstance(value, str):
-        return float(value)  # "NaN", "Infinity", "-Infinity" parse as they should
-    return float(value)
-
-
-def _wire_float(value: float):
-    """A metric value as protobuf JSON writes it (JSON has no NaN or Infinity)."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    return value
-
-
-def _pairs(items) -> list[dict]:
-    return [{"key": k, "value": v} for k, v in items]
-
-
-def _tags(raw) -> dict[str, str]:
-    return {t["key"]: t.get("value", "") for t in raw or []}
-
-
-def experiment_from_json(raw: dict) -> Experiment:
-    return Experiment(
-        experiment_id=str(raw["experiment_id"]),
-        name=raw.get("name", ""),
-        artifact_location=raw.get("artifact_location", ""),
-        lifecycle_stage=raw.get("lifecycle_stage", "active"),
-        tags=_tags(raw.get("tags")),
-        creation_time=_int(raw.get("creation_time")),
-        last_update_time=_int(raw.get("last_update_time")),
-    )
-
-
-def run_info_from_json(raw: dict) -> RunInfo:
-    return RunInfo(
-        run_id=raw.get("run_id") or raw.get("run_uuid"),
-        experiment_id=str(raw.get("experiment_id", "")),
-        user_id=raw.get("user_id", ""),
-        status=raw.get("status", "RUNNING"),
-        start_time=_int(raw.get("start_time")),
-        end_time=_int(raw.get("end_time")),
-        lifecycle_stage=raw.get("lifecycle_stage", "active"),
-        artifact_uri=raw.get("artifact_uri", ""),
-        run_name=raw.get("run_name"),
-    )
-
-
-def metric_from_json(raw: dict, run_id: str | None = None) -> Metric:
-    return Metric(
-        raw["key"],
-        _float(raw.get("value", 0.0)),
-        _int(raw.get("timestamp")) or 0,
-        _int(raw.get("step")) or 0,
-        run_id,
-    )
-
-
-def run_from_json(raw: dict) -> Run:
-    data = raw.get("data") or {}
-    info = run_info_from_json(raw["info"])
-    run_data = RunData(
-        metrics=[metric_from_json(m) for m in data.get("metrics") or []],
-        params=[Param(p["key"], p.get("value", "")) for p in data.get("params") or []],
-        tags=[RunTag(t["key"], t.get("value", "")) for t in data.get("tags") or []],
-    )
-    inputs = (raw.get("inputs") or {}).get("dataset_inputs") or []
-    return Run(info, run_data, RunInputs(inputs))
-
-
 def _chunks(items: list, size: int):
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
 
-class RestStore(AbstractStore):
+class RestStore(RestRegistryStore, AbstractStore):
     """A client of the tracking server at ``tracking_uri`` (``http(s)://host:port``)."""
 
     def __init__(self, tracking_uri: str) -> None:
@@ -165,7 +88,7 @@ class RestStore(AbstractStore):
     # -- experiments ------------------------------------------------------------------------
 
     def create_experiment(self, name, artifact_location, tags) -> str:
-        body = {"name": name, "tags": _pairs(tags)}
+        body = {"name": name, "tags": pairs(tags)}
         if artifact_location is not None:
             body["artifact_location"] = artifact_location
         return str(self._post("experiments/create", body)["experiment_id"])
@@ -219,7 +142,7 @@ class RestStore(AbstractStore):
     # -- runs -------------------------------------------------------------------------------
 
     def create_run(self, experiment_id, user_id, start_time, tags, run_name) -> Run:
-        body = {"experiment_id": experiment_id, "tags": _pairs(tags.items())}
+        body = {"experiment_id": experiment_id, "tags": pairs(tags.items())}
         if user_id is not None:
             body["user_id"] = user_id
         # A server takes a missing start_time as 0 (protobuf's default): send now, as
@@ -253,7 +176,7 @@ class RestStore(AbstractStore):
             "run_id": run_id,
             "run_uuid": run_id,
             "key": key,
-            "value": _wire_float(value),
+            "value": wire_float(value),
             "timestamp": timestamp,
             "step": step,
         }
@@ -278,10 +201,10 @@ class RestStore(AbstractStore):
         part-way leaves the earlier requests logged.
         """
         metric_rows = [
-            {"key": k, "value": _wire_float(v), "timestamp": ts, "step": st}
+            {"key": k, "value": wire_float(v), "timestamp": ts, "step": st}
             for k, v, ts, st in metrics
         ]
-        param_rows, tag_rows = _pairs(params), _pairs(tags)
+        param_rows, tag_rows = pairs(params), pairs(tags)
         if not (metric_rows or param_rows or tag_rows):
             self._post("runs/log-batch", {"run_id": run_id})  # the server checks the run
             return
