@@ -5,9 +5,12 @@ real MLflow's client reads back what minitrack wrote; and the other way round. W
 both read the same thing, the test compares them.
 
 Kept differences (asserted where they show):
-- none in what either side reads back; minitrack's log_model does not create MLflow 3
-  "logged model" entities on a server yet (the registry branch brings them), so real
-  MLflow finds the model through the run's artifacts (its fallback for runs:/ URIs).
+- minitrack's log_model writes the model both into the run's artifacts (so runs:/ URIs
+  and the run's artifact list show it, as before MLflow 3) and into the server's folder
+  for its logged model (where MLflow 3 looks for models:/m-<id>); MLflow 3 writes only
+  the latter. Both load either URI.
+- MLflow's side logs sklearn models as cloudpickle: minitrack does not read MLflow
+  3.17's default skops format.
 """
 
 from __future__ import annotations
@@ -214,7 +217,8 @@ def test_what_mlflow_writes_minitrack_reads(mlflow_server, real, experiment_name
         mlflow.log_metric("rmse", 0.125, step=1)
         mlflow.set_tag("by", "mlflow")
         mlflow.log_text("from mlflow", "texts/t.txt")
-        info = mlflow.sklearn.log_model(model, name="model")
+        # cloudpickle: minitrack does not read MLflow 3.17's default skops format.
+        info = mlflow.sklearn.log_model(model, name="model", serialization_format="cloudpickle")
     run_id = run.info.run_id
 
     minitrack.set_tracking_uri(mlflow_server.url)
@@ -230,9 +234,12 @@ def test_what_mlflow_writes_minitrack_reads(mlflow_server, real, experiment_name
     assert experiment.experiment_id == run.info.experiment_id
     frame = minitrack.search_runs([experiment.experiment_id])
     assert list(frame["run_id"]) == [run_id]
-    # MLflow 3 keeps the model as a logged model, outside the run's artifacts: loading it
-    # by its models:/m-<id> URI needs the registry branch; the files are on the proxy.
+    # MLflow 3 keeps the model as a logged model, outside the run's artifacts.
     assert info.model_uri.startswith("models:/m-")
+    np.testing.assert_allclose(
+        minitrack.pyfunc.load_model(info.model_uri).predict(X[:3]), model.predict(X[:3])
+    )
+    assert client.get_logged_model(info.model_id).source_run_id == run_id
     folder = client.download_artifacts(run_id, "texts", str(tmp_path / "mine"))
     assert os.listdir(folder) == ["t.txt"]
 
