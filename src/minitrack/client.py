@@ -83,11 +83,18 @@ class MlflowClient:
         registry_uri: str | None = None,
         *,
         read_only: bool = False,
+        default_artifact_root: str | None = None,
+        artifacts_destination: str | None = None,
     ) -> None:
         """``read_only`` (minitrack's own) is the web UI's client: it never writes, and
-        every read sees the store's file as it is on disk now."""
+        every read sees the store's file as it is on disk now.
+
+        The tracking server's own (minitrack's): ``default_artifact_root`` is where new
+        experiments keep artifacts (``mlflow-artifacts:/`` when it serves them) and
+        ``artifacts_destination`` the folder those ``mlflow-artifacts:`` URIs live in."""
         self._tracking_uri = os.fspath(tracking_uri) if tracking_uri else get_tracking_uri()
-        self._store = get_store(self._tracking_uri, read_only=read_only)
+        self._store = get_store(self._tracking_uri, default_artifact_root, read_only=read_only)
+        self._artifacts_destination = artifacts_destination
 
     @property
     def tracking_uri(self) -> str:
@@ -159,8 +166,12 @@ class MlflowClient:
         start_time: int | None = None,
         tags: dict | None = None,
         run_name: str | None = None,
+        *,
+        user_id: str | None = None,
     ) -> Run:
-        """A new RUNNING run. Unlike the fluent start_run, adds no system tags but the name."""
+        """A new RUNNING run. Unlike the fluent start_run, adds no system tags but the name.
+
+        ``user_id`` (minitrack's own) is the tracking server's: the user its client sent."""
         exp_id = validation.experiment_id(experiment_id)
         clean = {
             validation.validate_key("Tag", k): validation.tag_value(k, v)
@@ -181,7 +192,7 @@ class MlflowClient:
             )
         if start_time is not None:
             start_time = validation.run_time("start_time", start_time)
-        user = clean.get(MLFLOW_USER)
+        user = clean.get(MLFLOW_USER) if user_id is None else validation.text("user_id", user_id)
         if user is None:
             from minitrack.context import get_user
 
@@ -390,7 +401,7 @@ class MlflowClient:
     # -- artifacts ------------------------------------------------------------------------
 
     def _artifacts(self, run_id: str) -> ArtifactRepository:
-        return run_repository(self._store, validation.run_id(run_id))
+        return run_repository(self._store, validation.run_id(run_id), self._artifacts_destination)
 
     def log_artifact(self, run_id: str, local_path: str, artifact_path: str | None = None) -> None:
         self._artifacts(run_id).log_file(local_path, artifact_path)

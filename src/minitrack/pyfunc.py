@@ -17,12 +17,12 @@ from minitrack.models.uri import resolve_model_uri
 
 FLAVOR_NAME = PYFUNC_FLAVOR
 
-# MLflow's loader module -> minitrack's flavour module (each has `_load_pyfunc`).
+# MLflow's loader module -> the module of minitrack's flavour (each has `load_pyfunc`).
 _LOADERS = {
-    "mlflow.sklearn": "minitrack.sklearn",
-    "mlflow.xgboost": "minitrack.xgboost",
-    "minitrack.sklearn": "minitrack.sklearn",
-    "minitrack.xgboost": "minitrack.xgboost",
+    "mlflow.sklearn": "minitrack.models.sklearn",
+    "mlflow.xgboost": "minitrack.models.xgboost",
+    "minitrack.sklearn": "minitrack.models.sklearn",
+    "minitrack.xgboost": "minitrack.models.xgboost",
 }
 
 
@@ -63,4 +63,4 @@ def load_model(
             "(mlflow.pyfunc.load_model)."
         )
     flavor_module = importlib.import_module(_LOADERS[loader])
-    return PyFuncModel(flavor_module._load_pyfunc(folder, model), model, loader)
+    return PyFuncModel(flavor_module.load_pyfunc(folder, model), model, loader)

@@ -167,12 +167,35 @@ def is_local_uri(uri: str) -> bool:
     return scheme in ("", "file") or (len(scheme) == 1 and _is_windows_path(uri))
 
 
+PROXY_SCHEME = "mlflow-artifacts"
+
+
+def is_proxy_uri(uri: str) -> bool:
+    """Whether ``uri`` names a tracking server's artifact proxy (``mlflow-artifacts:/...``)."""
+    return isinstance(uri, str) and _scheme(uri) == PROXY_SCHEME
+
+
+def proxy_path(uri: str) -> str:
+    """The path an ``mlflow-artifacts:`` URI names under the server's destination.
+
+    ``mlflow-artifacts:/1/abc/artifacts`` and ``mlflow-artifacts://host:5000/1/abc/artifacts``
+    both give ``1/abc/artifacts`` (the host part only says which server, as in MLflow).
+    """
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(uri)
+    return unquote(parts.path).strip("/")
+
+
 def resolve_artifact_location(location: str) -> str:
     """An artifact location as MLflow stores it for a SQLite store: absolute.
 
     Like MLflow, a relative path becomes an absolute path on POSIX and a
-    ``file:///C:/...`` URI on Windows; ``file:`` URIs stay URIs.
+    ``file:///C:/...`` URI on Windows; ``file:`` URIs stay URIs. A server's proxy URI
+    (``mlflow-artifacts:/``) is kept as it is: the server maps it to its destination.
     """
+    if is_proxy_uri(location):
+        return location
     if not is_local_uri(location):
         raise MinitrackException(
             f"Unsupported artifact location {location!r}: minitrack keeps artifacts on the "

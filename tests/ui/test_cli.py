@@ -34,9 +34,19 @@ def test_a_taken_port_is_named_with_a_free_one_to_use(tmp_path):
 
 
 def test_public_host_warns_that_anyone_on_the_network_can_read(tmp_path):
+    # Without a login a network bind is refused (tests/server/test_security.py); with
+    # --insecure-allow-anyone it starts and says who can read.
     port = free_port()
     proc = subprocess.Popen(
-        [*minitrack_command(), "server", "--host", "0.0.0.0", "--port", str(port)],
+        [
+            *minitrack_command(),
+            "server",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            str(port),
+            "--insecure-allow-anyone",
+        ],  # fmt: skip
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -44,13 +54,13 @@ def test_public_host_warns_that_anyone_on_the_network_can_read(tmp_path):
     )
     try:
         warning = proc.stderr.readline()
-        url_line = proc.stdout.readline() + proc.stdout.readline()
+        url_line = "".join(proc.stdout.readline() for _ in range(3))
     finally:
         proc.terminate()
         proc.wait(timeout=10)
         proc.stdout.close()
         proc.stderr.close()
-    assert "anyone on your network can read these runs" in warning
+    assert "anyone on your network can read and change these runs" in warning
     assert f"http://127.0.0.1:{port}" in url_line
 
 
@@ -61,5 +71,5 @@ def test_the_default_store_is_mlflow_db_in_the_working_folder(tmp_path):
         out, _ = server.proc.communicate(timeout=10)
     finally:
         server.stop()
-    assert f"minitrack UI for {tmp_path / 'mlflow.db'}" in out
+    assert f"minitrack UI and tracking server for {tmp_path / 'mlflow.db'}" in out
     assert not (tmp_path / "mlflow.db").exists()  # the UI only reads: it creates nothing

@@ -220,7 +220,10 @@ def test_every_spelling_of_all_interfaces_is_a_network_bind():
 def test_all_interfaces_warns_and_checks_hosts_with_mlflows_defaults(ui_store, host):
     connect = "::1" if ":" in host else "127.0.0.1"
     server = RunningServer(
-        ui_store.tracking_uri, ui_store.folder, args=("--host", host), connect=connect
+        ui_store.tracking_uri,
+        ui_store.folder,
+        args=("--host", host, "--insecure-allow-anyone"),
+        connect=connect,
     )
     try:
         port = server.port
@@ -237,7 +240,7 @@ def test_all_interfaces_warns_and_checks_hosts_with_mlflows_defaults(ui_store, h
             assert refused(server, attack), attack
     finally:
         server.stop()
-    assert "anyone on your network can read these runs" in server.proc_stderr
+    assert "anyone on your network can read and change these runs" in server.proc_stderr
     shown = "[::1]" if ":" in host else "127.0.0.1"
     assert f"http://{shown}:{server.port}" in server.proc_stdout
 

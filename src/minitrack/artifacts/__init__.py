@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 
 from minitrack import validation
-from minitrack.artifacts.http import is_proxy_uri
+from minitrack.artifacts.http import is_served_uri
 from minitrack.artifacts.local import LocalArtifactRepository
 from minitrack.artifacts.paths import ArtifactPathError
 from minitrack.artifacts.runs import ArtifactRepository, repository_at, run_repository
@@ -53,7 +53,7 @@ def local_path(uri: str, tracking_uri: str | None = None) -> str:
                 "MlflowClient().list_artifacts(run_id).",
                 RESOURCE_DOES_NOT_EXIST,
             ) from None
-    if isinstance(uri, str) and is_proxy_uri(uri):
+    if isinstance(uri, str) and is_served_uri(uri):
         return _proxy_repository(uri, tracking_uri).local_path("")
     return os.path.abspath(local_path_from_uri(os.fspath(uri)))
 
@@ -87,7 +87,7 @@ def download_artifacts(
             store = get_store(tracking_uri or get_tracking_uri())
             location = model_uri_location(store, artifact_uri)
             return download_artifacts(location, dst_path=dst_path, tracking_uri=tracking_uri)
-        if is_proxy_uri(artifact_uri):
+        if is_served_uri(artifact_uri):
             return _proxy_repository(artifact_uri, tracking_uri).download("", dst_path)
         if not artifact_uri.startswith("runs:"):
             source = local_path(artifact_uri)

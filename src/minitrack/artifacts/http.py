@@ -22,21 +22,22 @@ import os
 import posixpath
 import shutil
 import tempfile
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from minitrack.artifacts.paths import ArtifactPathError, file_path, folder_path, read_path
 from minitrack.entities import FileInfo
 from minitrack.exceptions import RESOURCE_DOES_NOT_EXIST, MinitrackException
 from minitrack.store.http import client_for
+from minitrack.uris import is_proxy_uri, proxy_path
 
 PROXY_PATH = "/api/2.0/mlflow-artifacts/artifacts"
-SCHEME = "mlflow-artifacts:"
 _DOWNLOAD_CHUNK = 1024 * 1024
 
 
-def is_proxy_uri(uri: str) -> bool:
-    """Whether an artifact URI is served by a tracking server's artifact proxy."""
-    if uri.lower().startswith(SCHEME):
+def is_served_uri(uri: str) -> bool:
+    """Whether an artifact URI is on a tracking server's artifact proxy: an
+    ``mlflow-artifacts:`` URI or a full URL of the proxy."""
+    if is_proxy_uri(uri):
         return True
     parts = urlsplit(uri)
     return parts.scheme.lower() in ("http", "https") and PROXY_PATH in parts.path
@@ -45,7 +46,7 @@ def is_proxy_uri(uri: str) -> bool:
 def split_proxy_uri(uri: str, server_url: str | None) -> tuple[str, str]:
     """``(server base URL, path under the proxy)`` of an artifact proxy URI."""
     parts = urlsplit(uri)
-    if uri.lower().startswith(SCHEME):
+    if is_proxy_uri(uri):
         if parts.netloc:  # mlflow-artifacts://host:port/path: that host, the server's scheme
             scheme = urlsplit(server_url).scheme if server_url else "http"
             base = f"{scheme}://{parts.netloc}"
@@ -56,9 +57,10 @@ def split_proxy_uri(uri: str, server_url: str | None) -> tuple[str, str]:
                 f"Artifact URI {uri!r} lives on a tracking server's artifact proxy: open it "
                 "through that server, e.g. set_tracking_uri('http://127.0.0.1:5000').",
             )
-        return base, parts.path.strip("/")
+        return base, proxy_path(uri)
     prefix, _, tail = parts.path.partition(PROXY_PATH)
-    return f"{parts.scheme.lower()}://{parts.netloc}{prefix}".rstrip("/"), tail.strip("/")
+    base = f"{parts.scheme.lower()}://{parts.netloc}{prefix}".rstrip("/")
+    return base, unquote(tail).strip("/")
 
 
 def _listed_name(name) -> str | None:

@@ -53,6 +53,22 @@ class LocalArtifactRepository:
         self._replace_with(dest, rel, lambda out: out.write(data))
         return dest
 
+    def write_stream(self, artifact_file: str, chunks) -> str:
+        """Write the byte chunks of an iterable as ``artifact_file``, never all in memory.
+
+        An exception from ``chunks`` (a size limit, a dropped connection) leaves nothing
+        behind: the file appears, whole, only once the last chunk is written."""
+        rel = file_path(artifact_file)
+        folder, name = posixpath.split(rel)
+        dest = os.path.join(self._folder(folder), name)
+
+        def write(out) -> None:
+            for chunk in chunks:
+                out.write(chunk)
+
+        self._replace_with(dest, rel, write)
+        return dest
+
     def log_file(self, local_path: str, artifact_path: str | None = None) -> None:
         local_path = os.fspath(local_path)
         if not os.path.isfile(local_path):

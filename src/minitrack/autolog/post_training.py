@@ -371,13 +371,13 @@ def _call_text(
 
 def _log(run_id: str, metric: str, dataset_name: str, value: Any, call: str) -> None:
     """Log one post-training metric and rewrite the run's metric_info.json."""
-    import minitrack
+    from minitrack.client import MlflowClient
 
     with _runs_lock:
         names = _run_names(run_id)
         key = names.metric_key(metric, dataset_name, call)
         info = names.metric_info()
-    client = minitrack.MlflowClient()
+    client = MlflowClient()
     client.log_metric(run_id, key, float(value))
     client.log_dict(run_id, info, METRIC_INFO_FILE)
 

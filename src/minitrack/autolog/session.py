@@ -17,7 +17,9 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
+from minitrack import fluent
 from minitrack.autolog.patching import autologged_call
+from minitrack.client import MlflowClient
 
 AUTOLOGGING_TAG = "mlflow.autologging"
 MAX_METRICS_PER_BATCH = 1000
@@ -30,12 +32,10 @@ class AutologRun:
     """Logs into one run through the client in few writes (params, tags, metrics batches)."""
 
     def __init__(self, run_id: str, flavor: str, settings: dict[str, Any]) -> None:
-        import minitrack
-
         self.run_id = run_id
         self.flavor = flavor
         self.settings = settings
-        self.client = minitrack.MlflowClient()
+        self.client = MlflowClient()
 
     def log_params(self, params: dict[str, Any]) -> None:
         """Log params, skipping any the run already holds (a user's log_params, a re-fit)."""
@@ -93,10 +93,8 @@ class AutologRun:
 def autolog_run(flavor: str, settings: dict[str, Any]) -> Iterator[AutologRun | None]:
     """The run to log into; None means "just train" (`exclusive` with a user's run
     active, or no run could be started)."""
-    import minitrack
-
     extra_tags = dict(settings.get("extra_tags") or {})
-    active = minitrack.active_run()
+    active = fluent.active_run()
     with autologged_call():
         if active is not None:
             if settings.get("exclusive"):
@@ -106,7 +104,7 @@ def autolog_run(flavor: str, settings: dict[str, Any]) -> Iterator[AutologRun | 
             yield AutologRun(active.info.run_id, flavor, settings)
             return
         try:
-            started = minitrack.start_run(tags={AUTOLOGGING_TAG: flavor, **extra_tags})
+            started = fluent.start_run(tags={AUTOLOGGING_TAG: flavor, **extra_tags})
         except Exception as error:  # noqa: BLE001 - a broken store must not stop training
             if not settings.get("silent"):
                 warnings.warn(
@@ -119,6 +117,6 @@ def autolog_run(flavor: str, settings: dict[str, Any]) -> Iterator[AutologRun | 
         try:
             yield AutologRun(started.info.run_id, flavor, settings)
         except BaseException:
-            minitrack.end_run("FAILED")
+            fluent.end_run("FAILED")
             raise
-        minitrack.end_run()
+        fluent.end_run()

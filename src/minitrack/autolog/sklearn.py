@@ -174,7 +174,7 @@ def _training_metrics(estimator: Any, X: Any, y: Any) -> dict[str, float]:
 def _log_model(run: AutologRun, estimator: Any, X: Any, artifact_path: str) -> int:
     from minitrack.models.folder import log_model_folder
     from minitrack.models.signature import first_rows, infer_signature
-    from minitrack.sklearn import _spec
+    from minitrack.models.sklearn import flavor_spec
 
     settings = run.settings
     head = first_rows(X)
@@ -183,7 +183,7 @@ def _log_model(run: AutologRun, estimator: Any, X: Any, artifact_path: str) -> i
         output = estimator.predict(head) if hasattr(estimator, "predict") else None
         signature = infer_signature(head, output)
     info = log_model_folder(
-        _spec(estimator, settings.get("serialization_format") or "pickle", "predict"),
+        flavor_spec(estimator, settings.get("serialization_format") or "pickle", "predict"),
         artifact_path,
         run_id=run.run_id,
         # MLflow registers the fitted model, not a search's best_estimator copy.

@@ -173,14 +173,14 @@ def _log_training(
 def _log_model(run: AutologRun, model: Any, example: Any) -> int:
     from minitrack.models.folder import log_model_folder
     from minitrack.models.signature import first_rows, infer_signature
-    from minitrack.xgboost import _spec, _XGBPyfuncWrapper
+    from minitrack.models.xgboost import XGBPyfuncWrapper, flavor_spec
 
     settings = run.settings
-    spec = _spec(model, settings.get("model_format") or "ubj")
+    spec = flavor_spec(model, settings.get("model_format") or "ubj")
     head = first_rows(example) if example is not None else None
     signature: dict | bool | None = False  # log_model_signatures=False: none, even with an example
     if head is not None and settings.get("log_model_signatures", True):
-        signature = infer_signature(head, _XGBPyfuncWrapper(model).predict(head))
+        signature = infer_signature(head, XGBPyfuncWrapper(model).predict(head))
     info = log_model_folder(
         spec,
         "model",

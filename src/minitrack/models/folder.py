@@ -154,7 +154,9 @@ def log_model_folder(
 
     The run is `run_id`, else the active run, else a new run (as MLflow's log_model does).
     Like MLflow 3, it also records a logged model (`models:/m-<id>`), here pointing at the
-    folder in the run's artifacts, so `runs:/<run_id>/<path>` keeps working too. With
+    folder in the run's artifacts, so `runs:/<run_id>/<path>` keeps working too. A
+    tracking server gives the logged model a folder of its own: the files go there too,
+    where MLflow 3 (and the server's registry) look for `models:/m-<id>`. With
     `registered_model_name`, the model is registered as a new version of that name.
     """
     from minitrack import fluent
@@ -255,3 +257,12 @@ __all__ = [
     "log_model_folder",
     "save_model_folder",
 ]
+
+
+def reject_conda_env(conda_env: Any) -> None:
+    """Every flavour's log_model/save_model: conda.yaml is written, never taken."""
+    if conda_env is not None:
+        raise MinitrackException(
+            "conda_env is not supported: minitrack writes conda.yaml from the installed "
+            "versions. Use pip_requirements= or extra_pip_requirements= instead."
+        )

@@ -49,10 +49,10 @@ def _registry_location(uri: str) -> str:
         ) from error
 
 
-def _is_proxy_uri(uri: str) -> bool:
-    from minitrack.artifacts.http import is_proxy_uri
+def _is_served_uri(uri: str) -> bool:
+    from minitrack.artifacts.http import is_served_uri
 
-    return is_proxy_uri(uri)
+    return is_served_uri(uri)
 
 
 def _proxy_folder(uri: str) -> Path:
@@ -81,7 +81,7 @@ def resolve_model_uri(model_uri: str | Path) -> Path:
         where = f"'{folder}' does not exist"
     elif uri.startswith("models:"):
         return resolve_model_uri(_registry_location(uri))
-    elif _is_proxy_uri(uri):
+    elif _is_served_uri(uri):
         folder = _proxy_folder(uri)
         where = f"the tracking server has nothing at '{uri}'"
     elif "://" in uri:

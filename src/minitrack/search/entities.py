@@ -235,3 +235,20 @@ MODEL_VERSIONS = EntityTable(
     tie_breaks=(("name", True), ("version_number", False)),
     fixed_where=("model_versions.current_stage IS NOT 'Deleted_Internal'",),
 )
+
+# MLflow 3's logged models. Only '=' and '!=' on these few attributes: what MLflow's
+# client sends when it looks a run's model up by name (the tracking server filters
+# its search results with them).
+LOGGED_MODELS = EntityTable(
+    name="logged models",
+    noun="logged model",
+    table="logged_models",
+    key_columns=("model_id",),
+    attributes=tuple(
+        Attribute(name, name, comparators=("=", "!="), orderable=False)
+        for name in ("name", "model_id", "source_run_id", "model_type", "status")
+    ),
+    keyed={},
+    key_example="name or source_run_id",
+    order_example="(no ordering)",
+)

@@ -1,4 +1,5 @@
-"""The Starlette application: HTML pages, static files, the JSON API and /health.
+"""The Starlette application: HTML pages, static files, the UI's JSON API, MLflow's REST
+API with its artifact proxy, and /health.
 
 Pages are static shells; the page's script fetches everything from ``/api/``
 and writes it with ``textContent``, so no logged value is ever parsed as HTML.
@@ -17,7 +18,11 @@ from starlette.staticfiles import StaticFiles
 
 from minitrack.client import MlflowClient
 from minitrack.server import api
-from minitrack.server.security import HostCheckMiddleware, SecurityHeadersMiddleware
+from minitrack.server.security import (
+    CrossSiteWriteMiddleware,
+    HostCheckMiddleware,
+    SecurityHeadersMiddleware,
+)
 
 STATIC_DIR = os.path.join(os.path.dirname(__file__), "static")
 
@@ -94,15 +99,41 @@ async def plotly_js(request: Request) -> Response:
     )
 
 
+DEFAULT_ARTIFACTS_DESTINATION = "./mlartifacts"
+DEFAULT_MAX_UPLOAD_SIZE = 5 * 1024**3
+PROXY_ROOT = "mlflow-artifacts:/"
+
+
+def resolve_default_artifact_root(default_artifact_root: str | None, serve_artifacts: bool) -> str:
+    """MLflow's rule: serving artifacts and no root given means the proxy, else ./mlruns."""
+    if default_artifact_root:
+        return default_artifact_root
+    return PROXY_ROOT if serve_artifacts else "./mlruns"
+
+
 def create_app(
     backend_store_uri: str = "sqlite:///mlflow.db",
     default_artifact_root: str | None = None,
     host_policy=None,
+    *,
+    serve_artifacts: bool = True,
+    artifacts_destination: str = DEFAULT_ARTIFACTS_DESTINATION,
+    max_upload_size: int = DEFAULT_MAX_UPLOAD_SIZE,
+    auth=None,
 ) -> Starlette:
-    """The UI over one store. ``default_artifact_root`` is shown for information only:
-    each run's artifacts are read from the ``artifact_uri`` stored with it.
-    ``host_policy`` (a ``hosts.HostPolicy``) says which Host headers are answered;
-    ``serve`` always passes one, None (in-process use) checks nothing."""
+    """The UI and the tracking server over one store.
+
+    ``default_artifact_root`` is where new experiments keep artifacts (MLflow's rule,
+    ``resolve_default_artifact_root``); with ``serve_artifacts`` the proxy keeps them in
+    ``artifacts_destination``. ``host_policy`` (a ``hosts.HostPolicy``) says which Host
+    headers are answered; ``serve`` always passes one, None (in-process use) checks
+    nothing. ``auth`` (an ``auth.Authenticator``) makes every request but /health log in.
+    """
+    from minitrack.server import rest
+    from minitrack.server.rest.routing import RestBackend
+
+    destination = os.path.abspath(artifacts_destination)
+    root = resolve_default_artifact_root(default_artifact_root, serve_artifacts)
     routes = [
         Route("/health", health),
         Route("/", _page("experiments")),
@@ -112,13 +143,27 @@ def create_app(
         Route("/static/vendor/plotly.min.js", plotly_js),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
         *api.routes,
+        *rest.routes(),
     ]
     middleware = [Middleware(SecurityHeadersMiddleware)]
     if host_policy is not None:
         middleware.append(Middleware(HostCheckMiddleware, policy=host_policy))
+    middleware.append(Middleware(CrossSiteWriteMiddleware))
+    if auth is not None:
+        from minitrack.server.auth import AuthMiddleware
+
+        middleware.append(Middleware(AuthMiddleware, authenticator=auth))
     app = Starlette(routes=routes, middleware=middleware)
-    app.state.client = MlflowClient(backend_store_uri, read_only=True)
+    app.state.client = MlflowClient(
+        backend_store_uri,
+        read_only=True,
+        artifacts_destination=destination if serve_artifacts else None,
+    )
+    app.state.rest = RestBackend(backend_store_uri, root, destination if serve_artifacts else None)
+    app.state.serve_artifacts = serve_artifacts
+    app.state.artifacts_destination = destination
+    app.state.max_upload_size = max_upload_size
     app.state.backend_store_uri = backend_store_uri
-    app.state.default_artifact_root = default_artifact_root
+    app.state.default_artifact_root = root
     app.state.plotly_js = plotly_js_path()
     return app

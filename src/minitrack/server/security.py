@@ -86,3 +86,52 @@ class HostCheckMiddleware:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+class CrossSiteWriteMiddleware:
+    """Refuses a write (POST, PUT, PATCH, DELETE) that a browser says comes from another
+    site. The REST API also takes JSON only, which a cross-site form cannot send, and
+    sends no CORS headers, so a foreign page can neither post nor read the answer; this
+    check adds the browser's own word (Origin, Sec-Fetch-Site) as a second lock."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and scope.get("method") not in SAFE_METHODS:
+            headers = {k: v.decode("latin-1") for k, v in scope.get("headers", [])}
+            origin = headers.get(b"origin")
+            host = headers.get(b"host", "")
+            site = headers.get(b"sec-fetch-site")
+            foreign = site == "cross-site" or (
+                origin is not None and origin.split("://", 1)[-1].lower() != host.lower()
+            )
+            if foreign:
+                await _refuse(
+                    send,
+                    403,
+                    "PERMISSION_DENIED",
+                    f"Cross-site write refused (Origin {origin!r}, Host {host!r}): the tracking "
+                    "server takes writes only from its own pages and from API clients.",
+                )
+                return
+        await self.app(scope, receive, send)
+
+
+async def _refuse(send, status: int, code: str, message: str, extra=()) -> None:
+    body = json.dumps({"error_code": code, "message": message}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *extra,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

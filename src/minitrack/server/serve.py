@@ -11,6 +11,7 @@ import errno
 import socket
 import sys
 
+from minitrack.exceptions import MinitrackException
 from minitrack.server.hosts import HostPolicy, bind_addresses, is_all_interfaces, is_network_bind
 
 EXIT_PORT_TAKEN = 2
@@ -117,14 +118,38 @@ def serve(
     port: int,
     echo=_echo,
     allowed_hosts: str | None = None,
+    *,
+    serve_artifacts: bool = True,
+    artifacts_destination: str = "./mlartifacts",
+    max_upload_size: int | None = None,
+    basic_auth_file: str | None = None,
+    token_file: str | None = None,
+    insecure_allow_anyone: bool = False,
 ) -> int:
-    """Run the UI until interrupted; returns the process exit code."""
-    from minitrack.server.app import create_app
+    """Run the UI and tracking server until interrupted; returns the process exit code."""
+    from minitrack.server.app import DEFAULT_MAX_UPLOAD_SIZE, create_app
 
     host = host.strip()
     network = is_network_bind(host)  # also: a --host that does not resolve fails here
     if allowed_hosts:
         HostPolicy.from_option(allowed_hosts)  # a bad entry is reported before binding
+    auth = None
+    if basic_auth_file or token_file:
+        from minitrack.server.auth import Authenticator
+
+        try:
+            auth = Authenticator.from_files(basic_auth_file, token_file)
+        except OSError as exc:
+            raise MinitrackException(
+                f"Cannot read the authentication file {exc.filename}: {exc.strerror}."
+            ) from None
+    if network and auth is None and not insecure_allow_anyone:
+        raise MinitrackException(
+            f"Refusing to listen on {host or 'all interfaces'} without a login: anyone on the "
+            "network could read and change every run. Give --basic-auth-file PATH (users "
+            "from `minitrack server add-user`) and/or --token-file PATH, or keep the default "
+            "--host 127.0.0.1. --insecure-allow-anyone starts it open anyway."
+        )
     try:
         sock = bind(host, port)
     except PortInUse as exc:
@@ -133,22 +158,33 @@ def serve(
     try:
         port = sock.getsockname()[1]
         policy = host_policy(host, port, allowed_hosts)
-        app = create_app(backend_store_uri, default_artifact_root, host_policy=policy)
+        app = create_app(
+            backend_store_uri,
+            default_artifact_root,
+            host_policy=policy,
+            serve_artifacts=serve_artifacts,
+            artifacts_destination=artifacts_destination,
+            max_upload_size=max_upload_size or DEFAULT_MAX_UPLOAD_SIZE,
+            auth=auth,
+        )
     except BaseException:
         sock.close()
         raise
-    if network:
+    if network and auth is None:
         where = "all interfaces" if is_all_interfaces(host) else host
         echo(
-            f"Warning: listening on {where} ({host or 'no --host'}): anyone on your network "
-            "can read these runs, params and artifacts. Use --host 127.0.0.1 to keep them "
-            "private.",
+            f"Warning: listening on {where} ({host or 'no --host'}) with no login "
+            "(--insecure-allow-anyone): anyone on your network can read and change these "
+            "runs, params, models and artifacts. Use --basic-auth-file or --token-file, or "
+            "--host 127.0.0.1 to keep them private.",
             err=True,
         )
     import uvicorn
 
     url = url_for(host, port)
-    echo(f"minitrack UI for {app.state.client.describe_store()}")
+    echo(f"minitrack UI and tracking server for {app.state.client.describe_store()}")
+    if serve_artifacts:
+        echo(f"Artifacts: {app.state.artifacts_destination} (served as mlflow-artifacts:/)")
     echo(f"Open {url} in your browser (Ctrl+C to stop).")
     if not policy.allows(url.split("//", 1)[1]):
         echo(
@@ -156,7 +192,9 @@ def serve(
             "answers 403; add it to the list to open the UI there.",
             err=True,
         )
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, lifespan="off", timeout_keep_alive=30
+    )
     server = uvicorn.Server(config)
     try:
         server.run(sockets=[sock])

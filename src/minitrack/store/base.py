@@ -1,9 +1,10 @@
 """The store interface: every operation the client needs from a tracking store.
 
 Shaped after MLflow's ``AbstractStore``: experiments, runs, logging, search and the
-artifact location of each run. ``SqliteStore`` (a local file) implements it, and so
-does any store added later (a REST client of a tracking server, for one). The client
-calls only these methods and never learns which store it holds.
+artifact location of each run, plus the model registry (``store/registry_base.py``).
+``SqliteStore`` (a local file) implements it, and so does any store added later (a REST
+client of a tracking server, for one). The client calls only these methods and never
+learns which store it holds.
 
 The client validates every value before it calls a store: a store trusts what it is
 given (ids are clean strings, keys are checked, metric values are floats, timestamps
@@ -22,6 +23,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 from minitrack.entities import Experiment, Metric, Run, RunInfo, ViewType
+from minitrack.store.registry_base import AbstractRegistryStore
 
 
 @dataclass
@@ -73,8 +75,10 @@ class ExperimentActivity:
     last_activity: int | None
 
 
-class AbstractStore(ABC):
-    """A tracking store: what ``MlflowClient`` calls, with validated arguments."""
+class AbstractStore(AbstractRegistryStore, ABC):
+    """A tracking store: what ``MlflowClient`` calls, with validated arguments.
+
+    The registry's operations are declared in ``AbstractRegistryStore``."""
 
     #: Where artifacts of new experiments go, as a local path or URI.
     artifact_root: str
