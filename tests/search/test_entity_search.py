@@ -213,3 +213,21 @@ def test_like_and_ilike_compile_the_same_for_every_entity(table):
     query.add_filter(clause)
     assert query.join_args == ["k", "a?b*"]
     assert query.joins[0].endswith("f0.value GLOB ?")
+
+
+def test_prompts_are_hidden_unless_the_filter_asks_for_them(registry):
+    # MLflow 3's client sends ``tags.`mlflow.prompt.is_prompt` != 'true'`` with every
+    # search_registered_models: models lack the tag and must still be found.
+    registry.conn.execute(
+        "INSERT INTO registered_model_tags (name, key, value) "
+        "VALUES ('churn', 'mlflow.prompt.is_prompt', 'true')"
+    )
+    models = sorted(set(registry.models) - {"churn"})
+    default = build_registered_model_search("", None, None)
+    client_filter = "tags.`mlflow.prompt.is_prompt` != 'true'"
+    assert _rows(registry.conn, default) == models
+    assert _rows(registry.conn, build_registered_model_search(client_filter, None, None)) == models
+    prompts = build_registered_model_search("tags.`mlflow.prompt.is_prompt` = 'true'", None, None)
+    assert _rows(registry.conn, prompts) == ["churn"]
+    both = build_registered_model_search(f"{client_filter} AND name LIKE 'taxi%'", None, None)
+    assert _rows(registry.conn, both) == [m for m in models if m.startswith("taxi")]

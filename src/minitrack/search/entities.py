@@ -43,6 +43,9 @@ class Attribute:
         return self.type in (NUMBER, INTEGER)
 
 
+PROMPT_TAG = "mlflow.prompt.is_prompt"
+
+
 @dataclass(frozen=True)
 class Keyed:
     """A table of (key, value) rows per entity: metrics, params or tags."""
@@ -81,6 +84,9 @@ class EntityTable:
     refused_prefixes: dict[str, str] = field(default_factory=dict)
     # Fixed SQL conditions every search has (model versions: not the deleted ones).
     fixed_where: tuple[str, ...] = ()
+    # MLflow keeps prompts in the registry, marked by this tag, and hides them from a
+    # search unless the filter asks for them (`tags.`mlflow.prompt.is_prompt` = 'true').
+    prompt_tag: str | None = None
 
     def attribute(self, name: str) -> Attribute | None:
         """The attribute called ``name`` or one of its aliases."""
@@ -205,6 +211,7 @@ REGISTERED_MODELS = EntityTable(
         *_registry_times("timestamp"),
     ),
     keyed={TAG: Keyed("registered_model_tags", _REGISTRY_TAGS)},
+    prompt_tag=PROMPT_TAG,
     key_example="name or tags.team",
     order_example="'name', 'creation_timestamp DESC' or 'last_updated_timestamp'",
     tie_breaks=(("name", True),),
@@ -229,6 +236,7 @@ MODEL_VERSIONS = EntityTable(
         *_registry_times(),
     ),
     keyed={TAG: Keyed("model_version_tags", _REGISTRY_TAGS)},
+    prompt_tag=PROMPT_TAG,
     key_example="name, version_number, run_id or tags.team",
     order_example="'name', 'version_number DESC' or 'last_updated_timestamp'",
     default_order=(("last_updated_timestamp", False), ("name", True), ("version_number", False)),

@@ -264,6 +264,8 @@ def _compile(
     clauses = parse_filter(filter_string, table)
     orders = parse_order_by(order_by, table)
     query = _Query(table)
+    if table.prompt_tag is not None:
+        clauses = _scope_to_prompts_or_models(query, clauses, table.prompt_tag)
     for clause in clauses:
         query.add_filter(clause)
     for item in orders:
@@ -274,6 +276,27 @@ def _compile(
     for attribute, ascending in table.tie_breaks:
         query.add_plain_order(attribute, ascending)
     return query, limit, skip
+
+
+def _scope_to_prompts_or_models(
+    query: _Query, clauses: list[Comparison], prompt_tag: str
+) -> list[Comparison]:
+    """MLflow's rule for the registry: a search finds models, not prompts, unless a clause
+    on the prompt tag asks for prompts (``= 'true'`` or ``!= 'false'``). Models have no
+    such tag, so the clause itself is not applied: it picks one side or the other."""
+    on_tag = [c for c in clauses if c.entity == TAG and c.key == prompt_tag]
+    first = on_tag[0] if on_tag else None
+    wants_prompts = first is not None and (
+        (first.comparator == "=" and str(first.value).lower() == "true")
+        or (first.comparator == "!=" and str(first.value).lower() == "false")
+    )
+    tags = query.table.keyed[TAG].table
+    query.where.append(
+        f"{'' if wants_prompts else 'NOT '}EXISTS (SELECT 1 FROM {tags} AS prompt "
+        f"WHERE {query.on_same_row('prompt')} AND prompt.key = ? AND prompt.value = 'true')"
+    )
+    query.where_args.append(prompt_tag)
+    return [c for c in clauses if c not in on_tag]
 
 
 def build_run_search(
