@@ -180,6 +180,13 @@ def test_a_server_that_is_down_gives_one_clear_error(monkeypatch):
     )
 
 
+def test_mlflow_tracking_uri_in_the_environment_reaches_the_server(scripted, monkeypatch):
+    server = scripted((200, {}, EXPERIMENT))
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", server.url)
+    assert minitrack.get_experiment("7").name == "busy"
+    assert server.requests[0][1] == "/api/2.0/mlflow/experiments/get?experiment_id=7"
+
+
 def test_basic_credentials_come_from_the_environment(scripted, monkeypatch):
     server = scripted((200, {}, EXPERIMENT))
     monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "ada")
