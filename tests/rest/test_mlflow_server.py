@@ -115,6 +115,12 @@ def test_a_student_flow_written_by_minitrack_reads_the_same_in_mlflow(
         minitrack.sklearn.load_model(info.model_uri).predict(X[:5]), expected
     )
     np.testing.assert_allclose(mlflow.pyfunc.load_model(info.model_uri).predict(X[:5]), expected)
+    # MLflow 3 sees the logged model as the run's output, with the id MLmodel names.
+    assert [o.model_id for o in theirs.outputs.model_outputs] == [info.model_id]
+    assert real.get_logged_model(info.model_id).source_run_id == run_id
+    np.testing.assert_allclose(
+        mlflow.pyfunc.load_model(f"models:/{info.model_id}").predict(X[:5]), expected
+    )
 
 
 def test_search_runs_as_frame_and_list_match_mlflows(mlflow_server, real, experiment_name):

@@ -271,6 +271,14 @@ class RestRegistryStore:
         for start in range(100, len(params), 100):
             chunk = {"model_id": logged.model_id, "params": pairs(params[start : start + 100])}
             self._call("POST", f"logged-models/{_id(logged.model_id)}/params", chunk)
+        if source_run_id is not None:
+            # What MLflow's log_model does next: the run lists the model as its output
+            # (MLflow's UI shows it on the run's page).
+            outputs = {
+                "run_id": source_run_id,
+                "models": [{"model_id": logged.model_id, "step": 0}],
+            }
+            self._call("POST", "runs/outputs", outputs)
         if status != LoggedModelStatus.PENDING:
             logged = self.finalize_logged_model(logged.model_id, status)
         return logged
