@@ -256,3 +256,70 @@ def test_using_a_server_uri_loads_the_http_client_only_when_a_request_is_made():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def _run_json(artifact_uri: str) -> dict:
+    return {
+        "run": {
+            "info": {
+                "run_id": "a" * 32,
+                "experiment_id": "1",
+                "status": "RUNNING",
+                "start_time": "1700000000000",
+                "lifecycle_stage": "active",
+                "artifact_uri": artifact_uri,
+                "user_id": "ada",
+            },
+            "data": {},
+        }
+    }
+
+
+def test_an_upload_refused_as_busy_is_sent_again_whole(scripted, tmp_path):
+    server = scripted(
+        (200, {}, _run_json("mlflow-artifacts:/1/" + "a" * 32 + "/artifacts")),
+        (503, {"Retry-After": "0"}, {"error_code": "TEMPORARILY_UNAVAILABLE", "message": "busy"}),
+        (200, {}, {}),
+    )
+    data = bytes(range(256)) * 4096  # 1 MiB, streamed from the file
+    (tmp_path / "weights.bin").write_bytes(data)
+    MlflowClient(server.url).log_artifact("a" * 32, str(tmp_path / "weights.bin"), "blobs")
+    puts = [(path, body) for method, path, _h, body in server.requests if method == "PUT"]
+    assert [path for path, _ in puts] == [
+        "/api/2.0/mlflow-artifacts/artifacts/1/" + "a" * 32 + "/artifacts/blobs/weights.bin"
+    ] * 2
+    assert puts[1][1] == data
+
+
+def test_names_a_server_lists_are_checked_before_they_become_paths(scripted, tmp_path):
+    listing = {
+        "files": [
+            {"path": "../escape.txt", "is_dir": False, "file_size": 3},
+            {"path": "a/b.txt", "is_dir": False, "file_size": 3},
+            {"path": "..", "is_dir": True},
+            {"path": "ok.txt", "is_dir": False, "file_size": "3"},
+        ]
+    }
+    server = scripted(
+        (200, {}, _run_json("mlflow-artifacts:/1/" + "a" * 32 + "/artifacts")),
+        (200, {}, listing),
+    )
+    files = MlflowClient(server.url).list_artifacts("a" * 32)
+    assert [(f.path, f.file_size) for f in files] == [("ok.txt", 3)]
+
+
+def test_credentials_are_not_sent_to_another_host_a_run_names(scripted, monkeypatch, tmp_path):
+    other = scripted((200, {}, {}))
+    tracking = scripted(
+        (200, {}, _run_json(f"{other.url}/api/2.0/mlflow-artifacts/artifacts/1/x/artifacts"))
+    )
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", "secret-token")
+    MlflowClient(tracking.url).log_text("a" * 32, "hi", "notes.txt")
+    assert tracking.requests[0][2]["Authorization"] == "Bearer secret-token"
+    method, path, headers, body = other.requests[0]
+    assert (method, path, body) == (
+        "PUT",
+        "/api/2.0/mlflow-artifacts/artifacts/1/x/artifacts/notes.txt",
+        b"hi",
+    )
+    assert "Authorization" not in headers

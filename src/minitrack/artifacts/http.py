@@ -7,6 +7,7 @@ such a server have artifact URIs ``mlflow-artifacts:/<experiment>/<run>/artifact
 resolved against the tracking server, or a full
 ``http(s)://host/api/2.0/mlflow-artifacts/artifacts/...`` URL.
 
+The tracking server's credentials are sent only to the tracking server's own host.
 Same methods as ``LocalArtifactRepository``, and every path goes through
 ``minitrack.artifacts.paths`` (the one rule) before it becomes part of a URL. The names
 a server lists are checked too before they become local file names, so a download
@@ -72,6 +73,13 @@ def _listed_name(name) -> str | None:
     return name
 
 
+def _same_origin(base: str, server_url: str | None) -> bool:
+    if server_url is None:
+        return False
+    a, b = urlsplit(base), urlsplit(server_url)
+    return (a.scheme.lower(), a.netloc.lower()) == (b.scheme.lower(), b.netloc.lower())
+
+
 _cache_root: str | None = None
 
 
@@ -90,7 +98,9 @@ class HttpArtifactRepository:
     def __init__(self, artifact_uri: str, server_url: str | None = None) -> None:
         self.artifact_uri = artifact_uri
         base, self._root = split_proxy_uri(artifact_uri, server_url)
-        self._http = client_for(base)
+        # The tracking server's credentials go to the tracking server only, not to another
+        # host an experiment's artifact location happens to name.
+        self._http = client_for(base, credentials=_same_origin(base, server_url))
         self.root = artifact_uri  # no local folder: the URI is what there is to show
 
     def _url_path(self, rel: str) -> str:

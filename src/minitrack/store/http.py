@@ -79,10 +79,15 @@ def _retry_after(response) -> float | None:
 
 
 class HttpClient:
-    """Requests to one tracking server; thread-safe (one requests.Session per thread)."""
+    """Requests to one server; thread-safe (one requests.Session per thread).
 
-    def __init__(self, base_url: str) -> None:
+    ``credentials`` says whether the environment's credentials go with each request: only
+    to the tracking server itself, never to another host a run's artifact URI names.
+    """
+
+    def __init__(self, base_url: str, credentials: bool = True) -> None:
         self.base_url = base_url
+        self.credentials = credentials
         self._local = threading.local()
 
     # -- the session --------------------------------------------------------------------
@@ -99,6 +104,8 @@ class HttpClient:
 
     def _auth_headers(self) -> dict[str, str]:
         # Read at every request, like MLflow, so a notebook can set them after connecting.
+        if not self.credentials:
+            return {}
         token = os.environ.get(TOKEN_ENV)
         user, password = os.environ.get(USERNAME_ENV), os.environ.get(PASSWORD_ENV)
         if user and password:
@@ -233,14 +240,14 @@ class HttpClient:
         )
 
 
-_clients: dict[str, HttpClient] = {}
+_clients: dict[tuple[str, bool], HttpClient] = {}
 _clients_lock = threading.Lock()
 
 
-def client_for(base_url: str) -> HttpClient:
+def client_for(base_url: str, credentials: bool = True) -> HttpClient:
     """The (shared) HttpClient of a server base URL."""
     with _clients_lock:
-        client = _clients.get(base_url)
+        client = _clients.get((base_url, credentials))
         if client is None:
-            client = _clients[base_url] = HttpClient(base_url)
+            client = _clients[(base_url, credentials)] = HttpClient(base_url, credentials)
         return client
