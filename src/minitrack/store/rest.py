@@ -31,13 +31,13 @@ from minitrack.store.rest_registry import RestRegistryStore
 from minitrack.uris import server_url_from_uri
 
 API = "/api/2.0/mlflow"
-# Page sizes asked of the server; MLflow's limits are 50,000 runs and 1,000 experiments
-# (its SqlAlchemyStore refuses more in one page).
-RUNS_PAGE = 1000
+# Page sizes asked of the server: the most MLflow's server gives in one page (50,000
+# runs; experiments rarely number more than a page of 1,000).
+RUNS_PAGE = 50000
 EXPERIMENTS_PAGE = 1000
 METRICS_PAGE = 25000
 # MLflow's limits for one log-batch request.
-BATCH_METRICS, BATCH_PARAMS, BATCH_TAGS, BATCH_TOTAL = 1000, 100, 100, 1000
+BATCH_METRICS, BATCH_PARAMS, BATCH_TAGS = 1000, 100, 100
 
 
 def _chunks(items: list, size: int):
