@@ -54,18 +54,19 @@ for name, spec in sorted(KernelSpecManager().get_all_specs().items()):
 # %% [markdown]
 # ## The doctor's report
 #
-# `course doctor` (also available in a terminal) checks the platform, the packages against
-# the course's requirements, a real XGBoost training, the kernel, that the tracking store is
-# writable, the UI port and the data cache. Every failure comes with its fix; warnings are
-# fine for now (for example "no data cached" when you are offline: the lessons then use a
-# synthetic sample).
+# `course doctor` (the cell prints the command to run it in a terminal) checks the platform,
+# the packages against the course's requirements, a real XGBoost training, the kernel, that
+# the tracking store is writable, the UI port and the data cache. Every failure comes with
+# its fix; warnings are fine for now (for example "no data cached" when you are offline:
+# the lessons then use a synthetic sample).
 
 # %%
 if RUN_DOCTOR:
-    from course import doctor
+    from course import commands, doctor
 
     results = doctor.run_checks(doctor.Options(store="mlflow.db"))
     print(doctor.render_table(results))
+    print(f"\nIn a terminal, from any folder: {commands.script('course')} doctor")
 
 # %% [markdown]
 # ## Does the tracker work?

@@ -170,9 +170,15 @@ runs = mlflow.search_runs(experiment_names=[EXPERIMENT_NAME])
 runs.filter(items=["run_id", "tags.developer", "params.alpha", "metrics.rmse", "start_time"])
 
 # %% [markdown]
-# To browse runs in a web page, run `minitrack ui` in a terminal in this folder (or
-# `mlflow ui --backend-store-uri sqlite:///mlflow.db` if you track with MLflow).
-#
+# To browse the runs in a web page, run the command this cell prints in a terminal (it works
+# from any folder), then open http://127.0.0.1:5000. Stop it with Ctrl+C.
+
+# %%
+from course import commands
+
+print(commands.ui_command_for(TRACKING_URI, TRACKER))
+
+# %% [markdown]
 # ## Check your work
 
 # %%

@@ -168,7 +168,7 @@ def lesson_00(mlflow, run_id: str | None, experiment_name: str = "check-your-set
             Path(sys.executable).absolute().is_relative_to(Path(sys.prefix).absolute()),
             f"{sys.executable} belongs to the environment {sys.prefix}",
             f"{sys.executable} is not inside {sys.prefix}: pick the 'Python (exp-tracking)' "
-            "kernel (Kernel > Change Kernel).",
+            "kernel (Kernel › Change Kernel…).",
         )
     ]
     for package in ("pandas", "sklearn", "xgboost", "hyperopt"):

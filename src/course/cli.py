@@ -55,13 +55,30 @@ def doctor(as_json, store, port, kernel_dir, kernel_name, spec) -> None:
     sys.exit(1 if doctor_module.has_failures(results) else 0)
 
 
+def _parameter(ctx, param, values):
+    """``-p NAME=VALUE``: VALUE read as a Python literal (2, 0.1, None, 'text'), else as text."""
+    import ast
+
+    parsed = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name.isidentifier():
+            raise click.BadParameter(f"{item!r} is not NAME=VALUE, e.g. -p NUM_TRIALS=2")
+        try:
+            parsed[name] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            parsed[name] = value
+    return parsed
+
+
 @main.command()
 @click.option("--fast", is_flag=True, help="Small settings: synthetic data, 4 trials, 20 rounds.")
 @click.option(
     "--only",
     multiple=True,
     metavar="NN",
-    help="Run only the lessons whose name starts with NN (repeatable), e.g. --only 02.",
+    help="Run only the lessons whose name starts with NN (repeatable), e.g. --only 02; "
+    "the lessons it reads runs from run first.",
 )
 @click.option(
     "--tracker",
@@ -72,9 +89,9 @@ def doctor(as_json, store, port, kernel_dir, kernel_name, spec) -> None:
 @click.option(
     "--output",
     type=click.Path(file_okay=False),
-    default="build/lessons",
-    show_default=True,
-    help="Working folder: executed copies, the tracking store, check results.",
+    default=None,
+    help="A new or empty working folder for the executed copies, the tracking store and the "
+    "check results (default: a new folder under build/lessons/).",
 )
 @click.option(
     "--lessons-dir",
@@ -84,8 +101,18 @@ def doctor(as_json, store, port, kernel_dir, kernel_name, spec) -> None:
 )
 @click.option("--kernel", "kernel_name", default="exp-tracking", show_default=True)
 @click.option("--timeout", type=float, default=None, help="Seconds allowed per cell.")
-def lessons(fast, only, tracker, output, lessons_dir, kernel_name, timeout) -> None:
-    """Execute every lesson with papermill and print a summary; exit 1 if one failed."""
+@click.option(
+    "-p",
+    "--parameter",
+    "parameters",
+    multiple=True,
+    metavar="NAME=VALUE",
+    callback=_parameter,
+    help="Set a parameter of every lesson that declares it, e.g. -p NUM_TRIALS=2.",
+)
+def lessons(fast, only, tracker, output, lessons_dir, kernel_name, timeout, parameters) -> None:
+    """Execute the lessons with papermill, showing their progress, and print a summary;
+    exit 1 if one failed."""
     from course import runner
 
     try:
@@ -97,13 +124,53 @@ def lessons(fast, only, tracker, output, lessons_dir, kernel_name, timeout) -> N
             fast=fast,
             kernel_name=kernel_name,
             timeout=timeout,
+            parameters=parameters,
             echo=click.echo,
         )
     except runner.RunnerError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo("")
-    click.echo(runner.render_summary(results))
+    click.echo(runner.render_summary(results, tracker))
     sys.exit(0 if all(result.ok for result in results) else 1)
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.option(
+    "--workspace",
+    "workspace_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Where your copies of the lessons live (default: workspace/ beside lessons/).",
+)
+@click.option(
+    "--lessons-dir",
+    type=click.Path(file_okay=False, exists=True),
+    default=None,
+    help="Folder of the lesson notebooks (default: ./lessons, else the kit's own).",
+)
+@click.option("--no-lab", is_flag=True, help="Only copy the lessons; do not start JupyterLab.")
+@click.argument("lab_args", nargs=-1, type=click.UNPROCESSED)
+def start(workspace_dir, lessons_dir, no_lab, lab_args) -> None:
+    """Copy the lessons into your workspace (never overwriting your work) and open JupyterLab
+    there. Arguments after the options go to `jupyter lab`, e.g. `course start --no-browser`."""
+    import subprocess
+    from pathlib import Path
+
+    from course import runner, workspace
+
+    lessons_dir = Path(lessons_dir) if lessons_dir else runner.default_lessons_dir()
+    folder = Path(workspace_dir) if workspace_dir else workspace.default_workspace(lessons_dir)
+    for action in workspace.sync(lessons_dir, folder):
+        click.echo(action.describe())
+    click.echo(f"Your lessons are in {folder}: work there; lessons/ keeps the clean originals.")
+    if no_lab:
+        return
+    command = workspace.lab_command(folder, tuple(lab_args))
+    click.echo("Starting JupyterLab: " + " ".join(command))
+    try:
+        sys.exit(subprocess.call(command))
+    except KeyboardInterrupt:
+        sys.exit(0)
 
 
 @main.group()

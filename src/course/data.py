@@ -318,8 +318,11 @@ def load_month(
             print(f"Data source: cache, {path} ({rows:,} trips)")
             return _labelled(_head(pd.read_parquet(path), size), "cache", str(path))
     if source == "cache":
+        from course import commands
+
         raise DataError(
-            f"{path} is not in the cache. Run `course data fetch {month}` while online, or "
+            f"{path} is not in the cache. Run `{commands.script('course')} data fetch {month}` "
+            "while online, or "
             "use source='download' or 'synthetic'."
         )
     try:
@@ -358,7 +361,7 @@ def _synthetic(month: str, size: int | None, seed: int | None, reason: str | Non
             f"Could not get the real {month} trips ({reason}). "
             "Falling back to the SYNTHETIC sample: numbers will differ from the course videos."
         )
-        warnings.warn(message, stacklevel=3)
+        # printed, not warnings.warn: a notebook would show a warning twice (stderr and this)
         print(f"WARNING: {message}")
     rows = size or synthetic.DEFAULT_ROWS
     frame = synthetic.generate(month, rows=rows, seed=seed)

@@ -88,13 +88,47 @@ def sources(lessons_dir: str | Path) -> list[Path]:
     return sorted(Path(lessons_dir, "source").glob("[0-9][0-9]-*.py"))
 
 
+TABLE_START = (
+    "<!-- lesson table: written by `python -m course.notebooks` from course/lessons.py -->"
+)
+TABLE_END = "<!-- end of lesson table -->"
+
+
+def lesson_table() -> str:
+    """The table of lessons in ``lessons/README.md``, from the manifest."""
+    from course.lessons import LESSONS, by_number
+
+    rows = [
+        "| Notebook | What it teaches | Full settings | `--fast` | Reads the runs of |",
+        "|---|---|---|---|---|",
+    ]
+    for lesson in LESSONS:
+        needs = ", ".join(f"`{by_number(n).name}`" for n in lesson.needs) or "-"
+        rows.append(
+            f"| `{lesson.name}` | {lesson.teaches} | {lesson.expected(False) or '?'} "
+            f"| {lesson.expected(True) or '?'} | {needs} |"
+        )
+    return "\n".join([TABLE_START, *rows, TABLE_END])
+
+
+def render_readme(text: str) -> str:
+    """``lessons/README.md`` with its lesson table brought up to date."""
+    start, end = text.index(TABLE_START), text.index(TABLE_END) + len(TABLE_END)
+    return text[:start] + lesson_table() + text[end:]
+
+
 def build_all(lessons_dir: str | Path = "lessons") -> list[Path]:
-    """Write ``lessons/NN-name.ipynb`` for every source; return the paths written."""
+    """Write ``lessons/NN-name.ipynb`` for every source and the table in ``lessons/README.md``;
+    return the paths written."""
     written = []
     for source in sources(lessons_dir):
         target = Path(lessons_dir) / f"{source.stem}.ipynb"
         target.write_text(render(source), encoding="utf-8")
         written.append(target)
+    readme = Path(lessons_dir) / "README.md"
+    if readme.exists():
+        readme.write_text(render_readme(readme.read_text(encoding="utf-8")), encoding="utf-8")
+        written.append(readme)
     return written
 
 

@@ -1,33 +1,30 @@
-"""``course lessons``: execute every lesson with papermill and summarise what happened.
+"""``course lessons``: execute the lessons with papermill, show their progress, summarise.
 
-Each lesson runs in ``build/lessons/`` (its working folder: the tracking store ``mlflow.db``,
-``mlruns/`` and the check results land there, so lesson 03 sees lesson 02's runs), and its
-executed copy is saved beside them. ``fast=True`` passes :data:`FAST_PARAMETERS`, the small
-settings CI uses; otherwise the lessons run with their defaults, the full settings students get.
+Every invocation works in a fresh folder of its own (``build/lessons/<time>[-fast]/`` unless
+``--output`` names a new or empty one): the tracking store ``mlflow.db``, ``mlruns/``, the
+check results and the executed copies land there, and the lessons of that invocation share
+the store (lesson 03 ranks the runs lesson 02 logged a minute before, never older ones).
+Lessons come from the manifest (:mod:`course.lessons`); ``fast=True`` passes each lesson's
+small settings, otherwise they run with their defaults, the full settings students get.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from course import checks
+from course import checks, commands
+from course import lessons as manifest
 from course import tracker as trackers
 
-# The small settings: a few thousand synthetic trips, 4 trials of 20 rounds, one thread.
-# The lessons' parameter cells switch to the same values when COURSE_FAST=1 (for nbmake).
-FAST_PARAMETERS = {
-    "FAST": True,
-    "DATA_SOURCE": "synthetic",
-    "DATA_SIZE": 3_000,
-    "NUM_TRIALS": 4,
-    "NUM_BOOST_ROUND": 20,
-    "EARLY_STOPPING_ROUNDS": 5,
-    "NTHREAD": 1,
-}
 KERNEL_NAME = "exp-tracking"
+DEFAULT_ROOT = Path("build") / "lessons"
+HEARTBEAT_SECONDS = 15.0
+# The lines of a lesson's output worth showing in the terminal while it runs.
+PROGRESS_PREFIXES = ("trial ", "Data source:", "WARNING:")
 
 
 class RunnerError(Exception):
@@ -56,6 +53,10 @@ def default_lessons_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "lessons"
 
 
+def lesson_for(notebook: Path) -> manifest.Lesson:
+    return manifest.by_name(notebook.stem) or manifest.unlisted(notebook.stem)
+
+
 def find_lessons(lessons_dir: str | os.PathLike, only: list[str] | tuple[str, ...] = ()):
     """The lesson notebooks in order; ``only=["02"]`` keeps those whose name starts so."""
     lessons = sorted(Path(lessons_dir).glob("[0-9][0-9]-*.ipynb"))
@@ -71,32 +72,87 @@ def find_lessons(lessons_dir: str | os.PathLike, only: list[str] | tuple[str, ..
     return chosen
 
 
+def plan(lessons_dir: str | os.PathLike, only: list[str] | tuple[str, ...] = ()):
+    """The notebooks to run (with the lessons ``only`` needs in front) and the notes to show:
+    a fresh store holds no runs, so a lesson that reads an earlier lesson's runs gets it first."""
+    notebooks = find_lessons(lessons_dir, only)
+    if not only:
+        return notebooks, []
+    chosen = [lesson_for(path) for path in notebooks]
+    everything, added = manifest.with_prerequisites(chosen)
+    folder = Path(lessons_dir)
+    missing = [lesson.name for lesson in added if not (folder / f"{lesson.name}.ipynb").exists()]
+    if missing:
+        raise RunnerError(f"{', '.join(missing)} is needed first but not in {folder}.")
+    notes = []
+    for lesson in chosen:
+        if lesson.needs:
+            needed = [manifest.by_number(n).name for n in lesson.needs]
+            notes.append(
+                f"{lesson.name} reads the runs of {', '.join(needed)}; this run starts from a "
+                "fresh store, so it runs them first."
+            )
+    return [folder / f"{lesson.name}.ipynb" for lesson in everything], notes
+
+
 def check_kernel(kernel_name: str) -> None:
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
     try:
         KernelSpecManager().get_kernel_spec(kernel_name)
     except NoSuchKernel:
+        python = commands.script("python", Path.cwd())
         raise RunnerError(
             f"Jupyter has no kernel named {kernel_name!r}. Register this environment's Python "
-            f"with `python -m ipykernel install --user --name {kernel_name} "
+            f"with `{python} -m ipykernel install --user --name {kernel_name} "
             '--display-name "Python (exp-tracking)"` (the setup script does this), '
             "or pass --kernel with a kernel from `jupyter kernelspec list`."
         ) from None
 
 
+def store_path(folder: Path) -> Path:
+    return Path(folder) / "mlflow.db"
+
+
 def store_uri(folder: Path) -> str:
-    return "sqlite:///" + (folder.resolve() / "mlflow.db").as_posix()
+    return "sqlite:///" + (Path(folder).resolve() / "mlflow.db").as_posix()
 
 
-def parameters_for(notebook: Path, tracker: str, tracking_uri: str, fast: bool) -> dict:
+def fresh_output_dir(output: str | os.PathLike | None, fast: bool) -> Path:
+    """The folder this invocation works in: new, or empty, never an earlier run's."""
+    if output is None:
+        base = DEFAULT_ROOT / (time.strftime("%Y%m%d-%H%M%S") + ("-fast" if fast else ""))
+        folder, n = base, 2
+        while folder.exists():
+            folder, n = base.with_name(f"{base.name}-{n}"), n + 1
+        return folder
+    folder = Path(output)
+    if folder.exists() and any(folder.iterdir()):
+        raise RunnerError(
+            f"{folder} is not empty: it holds an earlier run. Every `course lessons` starts "
+            "from a fresh store; leave out --output (each run gets a new folder under "
+            f"{DEFAULT_ROOT.as_posix()}/) or name a new folder."
+        )
+    return folder
+
+
+def parameters_for(
+    notebook: Path, tracker: str, tracking_uri: str, fast: bool, extra: dict | None = None
+) -> dict:
     """The parameters to inject: only those the notebook's parameters cell declares."""
     import papermill
 
     declared = set(papermill.inspect_notebook(str(notebook)))
     wanted = {"TRACKER": tracker, "TRACKING_URI": tracking_uri}
     if fast:
-        wanted |= FAST_PARAMETERS
+        wanted |= lesson_for(notebook).fast
+    wanted |= extra or {}
+    unknown = sorted(set(extra or {}) - declared)
+    if unknown:
+        raise RunnerError(
+            f"{notebook.stem} has no parameter {', '.join(unknown)}; "
+            f"its parameters are: {', '.join(sorted(declared))}."
+        )
     return {name: value for name, value in wanted.items() if name in declared}
 
 
@@ -116,6 +172,104 @@ def _kernel_config():
     return config
 
 
+def _kernel_manager_class():
+    """The kernel manager papermill starts, minus the interrupt on a clean shutdown.
+
+    jupyter_client's ``shutdown_kernel`` sends SIGINT before the shutdown request. When the
+    last cell has finished, the kernel may still be inside the handler of papermill's final
+    ``kernel_info`` request, where ipykernel lets SIGINT raise: it then prints "KeyboardInterrupt
+    caught in kernel" although nothing was interrupted. There is nothing to interrupt when
+    papermill shuts down (a cell that times out is interrupted separately by nbclient), and a
+    kernel that ignores the shutdown request is still terminated, then killed.
+    """
+    from jupyter_client import AsyncKernelManager
+
+    class FinishedKernelManager(AsyncKernelManager):
+        async def _async_interrupt_kernel(self) -> None:
+            if self.shutting_down:
+                return
+            await super()._async_interrupt_kernel()
+
+        interrupt_kernel = _async_interrupt_kernel
+
+    return FinishedKernelManager
+
+
+class Progress:
+    """What the terminal shows while a lesson runs: the cell out of the total, the progress
+    lines the lesson prints (trials, data source), and a heartbeat when nothing else was said
+    for :data:`HEARTBEAT_SECONDS`."""
+
+    def __init__(self, echo, total_cells: int, heartbeat: float | None = None):
+        self.echo, self.total = echo, total_cells
+        self.heartbeat = HEARTBEAT_SECONDS if heartbeat is None else heartbeat
+        self.cell = 0
+        self.started = self.last = time.monotonic()
+        self.cell_started = self.started
+        self._lock = threading.Lock()
+        self._partial = ""
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._beat, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._done.set()
+        self._thread.join()
+
+    def say(self, text: str) -> None:
+        with self._lock:
+            self.echo(text)
+            self.last = time.monotonic()
+
+    def on_cell_start(self, cell, cell_index: int) -> None:
+        if cell.cell_type != "code" or not cell.source.strip():
+            return
+        self.cell += 1
+        self.cell_started = time.monotonic()
+        first = cell.source.strip().splitlines()[0]
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            first = "# parameters of this run"
+        self.say(f"    cell {self.cell}/{self.total}  {first[:60]}")
+
+    # papermill writes the kernel's stdout here as it arrives (stdout_file)
+    def write(self, text: str) -> None:
+        lines = (self._partial + text).split("\n")
+        self._partial = lines.pop()
+        for line in lines:
+            if line.strip().startswith(PROGRESS_PREFIXES):
+                self.say(f"      {line.strip()}")
+
+    def flush(self) -> None:
+        pass
+
+    def _beat(self) -> None:
+        while not self._done.wait(0.5):
+            now = time.monotonic()
+            if now - self.last >= self.heartbeat:
+                where = f"in cell {self.cell}/{self.total}" if self.cell else "starting the kernel"
+                self.say(
+                    f"      ... still {where} "
+                    f"({_clock(now - self.cell_started)} in this cell, "
+                    f"{_clock(now - self.started)} into the lesson)"
+                )
+
+
+def _clock(seconds: float) -> str:
+    minutes, seconds = divmod(int(seconds), 60)
+    return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
+
+
+def _code_cells(notebook: Path) -> int:
+    import nbformat
+
+    cells = nbformat.read(str(notebook), as_version=4).cells
+    # papermill adds one cell for the injected parameters
+    return sum(c.cell_type == "code" and bool(c.source.strip()) for c in cells) + 1
+
+
 def run_lesson(
     notebook: Path,
     output_dir: Path,
@@ -125,27 +279,36 @@ def run_lesson(
     kernel_name: str = KERNEL_NAME,
     progress: bool = True,
     timeout: float | None = None,
+    parameters: dict | None = None,
+    echo=print,
 ) -> LessonResult:
     """Execute one lesson into ``output_dir`` and report how it went."""
     import papermill
 
+    lesson = lesson_for(notebook)
     output_dir.mkdir(parents=True, exist_ok=True)
     uri = store_uri(output_dir)
     output = output_dir / notebook.name
+    injected = parameters_for(notebook, tracker, uri, fast, parameters)
     before = trackers.count_runs(tracker, uri)
     started = time.perf_counter()
     status, message = "passed", ""
+    watcher = Progress(echo if progress else (lambda text: None), _code_cells(notebook))
     try:
-        papermill.execute_notebook(
-            str(notebook),
-            str(output),
-            parameters=parameters_for(notebook, tracker, uri, fast),
-            kernel_name=kernel_name,
-            cwd=str(output_dir),
-            progress_bar=progress,
-            execution_timeout=timeout,
-            config=_kernel_config(),
-        )
+        with watcher:
+            papermill.execute_notebook(
+                str(notebook),
+                str(output),
+                parameters=injected,
+                kernel_name=kernel_name,
+                cwd=str(output_dir),
+                progress_bar=False,
+                execution_timeout=timeout,
+                config=_kernel_config(),
+                kernel_manager_class=_kernel_manager_class(),
+                stdout_file=watcher,
+                on_cell_start=watcher.on_cell_start,
+            )
     except papermill.PapermillExecutionError as exc:
         status = "failed"
         message = f"In [{exc.exec_count}]: {exc.ename}: {exc.evalue}".strip()
@@ -153,17 +316,20 @@ def run_lesson(
     runs = trackers.count_runs(tracker, uri) - before
     if status == "passed":
         verdicts = checks.load_report(notebook.stem, output_dir / checks.RESULTS_DIR)
+        expected = lesson.expected_runs(injected, fast)
         if verdicts is None:
             status, message = "checks failed", "the check-your-work cell did not report"
         elif not verdicts["passed"]:
             missing = [v["item"] for v in verdicts["verdicts"] if not v["ok"]]
             status, message = "checks failed", "missing: " + ", ".join(missing)
+        elif expected >= 0 and runs != expected:
+            status, message = "checks failed", f"logged {runs} runs, expected {expected}"
     return LessonResult(notebook.stem, status, seconds, runs, output, message)
 
 
 def run_lessons(
     lessons_dir: str | os.PathLike | None = None,
-    output_dir: str | os.PathLike = "build/lessons",
+    output_dir: str | os.PathLike | None = None,
     *,
     only: list[str] | tuple[str, ...] = (),
     tracker: str = "minitrack",
@@ -171,36 +337,62 @@ def run_lessons(
     kernel_name: str = KERNEL_NAME,
     progress: bool = True,
     timeout: float | None = None,
+    parameters: dict | None = None,
     echo=print,
 ) -> list[LessonResult]:
-    """Execute the lessons in order; a failed lesson does not stop the ones after it."""
+    """Execute the lessons in order in a fresh folder; a failed lesson does not stop the
+    ones after it. ``parameters`` go to every lesson that declares them."""
     trackers.load(tracker)
-    lessons = find_lessons(lessons_dir or default_lessons_dir(), only)
+    notebooks, notes = plan(lessons_dir or default_lessons_dir(), only)
     check_kernel(kernel_name)
-    output_dir = Path(output_dir)
+    declared = _declared(notebooks)
+    unknown = sorted(set(parameters or {}) - set().union(*declared.values()))
+    if unknown:
+        raise RunnerError(
+            f"no lesson to run has a parameter {', '.join(unknown)}; "
+            "see the cell tagged `parameters` at the top of each lesson."
+        )
+    folder = fresh_output_dir(output_dir, fast)
+    for note in notes:
+        echo(note)
+    echo(f"Working folder (a fresh tracking store): {folder}")
     results = []
-    for number, notebook in enumerate(lessons, start=1):
-        echo(f"[{number}/{len(lessons)}] {notebook.stem}")
+    for number, notebook in enumerate(notebooks, start=1):
+        expected = lesson_for(notebook).expected(fast)
+        echo(
+            f"[{number}/{len(notebooks)}] {notebook.stem}"
+            + _suffix(expected and expected + " here")
+        )
+        extra = {k: v for k, v in (parameters or {}).items() if k in declared[notebook]}
         result = run_lesson(
             notebook,
-            output_dir,
+            folder,
             tracker=tracker,
             fast=fast,
             kernel_name=kernel_name,
             progress=progress,
             timeout=timeout,
+            parameters=extra,
+            echo=echo,
         )
         echo(f"    {result.status} in {result.seconds:.1f} s" + _suffix(result.message))
         results.append(result)
     return results
 
 
+def _declared(notebooks: list[Path]) -> dict[Path, set[str]]:
+    import papermill
+
+    return {path: set(papermill.inspect_notebook(str(path))) for path in notebooks}
+
+
 def _suffix(message: str) -> str:
     return f" ({message})" if message else ""
 
 
-def render_summary(results: list[LessonResult]) -> str:
-    """A plain-text table: lesson, status, time, runs logged, where the executed copy is."""
+def render_summary(results: list[LessonResult], tracker: str = "minitrack") -> str:
+    """A plain-text table (lesson, status, time, runs logged, where the executed copy is),
+    the verdict, and the command that opens the web UI on the store."""
     rows = [("lesson", "status", "time", "runs logged", "output")]
     for r in results:
         runs = "?" if r.runs_logged is None else str(r.runs_logged)
@@ -220,4 +412,9 @@ def render_summary(results: list[LessonResult]) -> str:
         lines.append(
             "The lesson passed." if len(results) == 1 else f"All {len(results)} lessons passed."
         )
+    if results:
+        store = store_path(results[0].output.parent)
+        lines.append("")
+        lines.append(f"Browse these runs in the web UI ({tracker}, on http://127.0.0.1:5000):")
+        lines.append("  " + commands.ui_command(store, tracker, relative_to=Path.cwd()))
     return "\n".join(line.rstrip() for line in lines)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import time
 
 from minitrack import validation
+from minitrack.artifacts.paths import file_path
 from minitrack.artifacts.runs import ArtifactRepository, repository_at, run_repository
 from minitrack.context import MLFLOW_PARENT_RUN_ID, MLFLOW_RUN_NAME, MLFLOW_USER
 from minitrack.entities import (
@@ -111,8 +111,14 @@ class MlflowClient:
     ) -> str:
         name = validation.experiment_name(name)
         if artifact_location is not None:
+            if not isinstance(artifact_location, (str, os.PathLike)):
+                raise MinitrackException(
+                    f"artifact_location must be a path or URI string, got "
+                    f"{type(artifact_location).__name__}."
+                )
             artifact_location = validation.text("artifact_location", os.fspath(artifact_location))
-        tag_items = [validation.experiment_tag(k, v) for k, v in _items(tags, "tags")]
+        pairs = validation.mapping_items(tags, "tags")
+        tag_items = [validation.experiment_tag(k, v) for k, v in pairs]
         return self._store.create_experiment(name, artifact_location, tag_items)
 
     def get_experiment(self, experiment_id: str) -> Experiment:
@@ -175,7 +181,7 @@ class MlflowClient:
         exp_id = validation.experiment_id(experiment_id)
         clean = {
             validation.validate_key("Tag", k): validation.tag_value(k, v)
-            for k, v in _items(tags, "tags")
+            for k, v in validation.mapping_items(tags, "tags")
         }
         if run_name is not None:
             if not isinstance(run_name, str):
@@ -302,9 +308,7 @@ class MlflowClient:
 
     def _search_args(self, experiment_ids, filter_string, run_view_type, order_by):
         """Validated (experiment ids, filter, view type, order_by) of a run search."""
-        if isinstance(experiment_ids, (str, int)):
-            experiment_ids = [experiment_ids]
-        ids = [validation.experiment_id(e) for e in experiment_ids]
+        ids = validation.experiment_ids(experiment_ids)
         ViewType.stages(run_view_type)
         return ids, _filter(filter_string), run_view_type, _order_by(order_by)
 
@@ -361,9 +365,7 @@ class MlflowClient:
 
     def experiment_activity(self, experiment_ids: list[str]) -> dict[str, ExperimentActivity]:
         """Active-run counts and the last activity (ms) of these experiments."""
-        return self._store.experiment_activity(
-            [validation.experiment_id(e) for e in experiment_ids]
-        )
+        return self._store.experiment_activity(validation.experiment_ids(experiment_ids))
 
     def run_keys(self, experiment_id: str) -> dict[str, list[str]]:
         """The metric, param and tag keys logged by an experiment's active runs."""
@@ -379,7 +381,7 @@ class MlflowClient:
         run_view_type: int = ViewType.ACTIVE_ONLY,
     ) -> tuple[list[Run], int]:
         """One page of the runs table, and how many runs match in all."""
-        ids = [validation.experiment_id(e) for e in experiment_ids]
+        ids = validation.experiment_ids(experiment_ids)
         ViewType.stages(run_view_type)
         validation.max_results(limit, validation.MAX_RESULTS_PER_SEARCH)
         if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
@@ -391,12 +393,12 @@ class MlflowClient:
 
     def load_runs(self, run_ids: list[str]) -> list[Run]:
         """These runs, in this order; unknown ids are left out."""
-        return self._store.load_runs([validation.run_id(r) for r in run_ids])
+        return self._store.load_runs(validation.run_ids(run_ids))
 
     def get_metric_histories(self, run_ids: list[str], key: str) -> dict[str, list[Metric]]:
         """Every value of metric ``key`` for each of these runs."""
         validation.validate_key("Metric", key)
-        return self._store.metric_histories([validation.run_id(r) for r in run_ids], key)
+        return self._store.metric_histories(validation.run_ids(run_ids), key)
 
     # -- artifacts ------------------------------------------------------------------------
 
@@ -422,7 +424,13 @@ class MlflowClient:
         if isinstance(artifact_file, str) and artifact_file.endswith((".yaml", ".yml")):
             import yaml
 
-            text = yaml.safe_dump(dictionary, default_flow_style=False, sort_keys=False)
+            try:
+                text = yaml.safe_dump(dictionary, default_flow_style=False, sort_keys=False)
+            except yaml.YAMLError as e:
+                raise MinitrackException(
+                    f"log_dict could not write {artifact_file!r} as YAML: {e}. "
+                    "Convert the values to str, int, float, list or dict first."
+                ) from None
         else:
             try:
                 text = json.dumps(dictionary, indent=2)
@@ -439,6 +447,7 @@ class MlflowClient:
         """Save a matplotlib or plotly figure as ``artifact_file`` (format from its suffix)."""
         from minitrack.figures import figure_bytes
 
+        file_path(artifact_file)  # a bad name is refused before the figure is drawn
         data = figure_bytes(figure, artifact_file, save_kwargs)
         self._artifacts(run_id).write_bytes(artifact_file, data)
 
@@ -691,15 +700,15 @@ class MlflowClient:
                     "artifacts) or an explicit artifact_location."
                 )
             artifact_location = append_path(self.get_run(source_run_id).info.artifact_uri, name)
-        tag_rows = [validation.registry_tag(k, v) for k, v in (tags or {}).items()]
+        tag_rows = [
+            validation.registry_tag(k, v) for k, v in validation.mapping_items(tags, "tags")
+        ]
         param_rows = [
             (validation.validate_key("Param", k), validation.param_value(k, v))
-            for k, v in (params or {}).items()
+            for k, v in validation.mapping_items(params, "params")
         ]
-        if model_id is not None and not re.match(r"^m-[0-9a-f]{32}$", str(model_id)):
-            raise MinitrackException(
-                f"Invalid logged model id {model_id!r}: it is 'm-' and 32 hex characters."
-            )
+        if model_id is not None:
+            validation.logged_model_id(model_id)
         return self._store.create_logged_model(
             experiment_id,
             name,
@@ -712,11 +721,7 @@ class MlflowClient:
         )
 
     def get_logged_model(self, model_id: str) -> LoggedModel:
-        if not isinstance(model_id, str) or not model_id:
-            raise MinitrackException(
-                f"Invalid logged model id {model_id!r}: pass model_info.model_id ('m-...')."
-            )
-        return self._store.get_logged_model(model_id)
+        return self._store.get_logged_model(validation.logged_model_id(model_id))
 
     def finalize_logged_model(self, model_id: str, status: str) -> LoggedModel:
         status = getattr(status, "value", status)
@@ -736,11 +741,12 @@ class MlflowClient:
         )
 
     def set_logged_model_tags(self, model_id: str, tags: dict) -> None:
-        rows = [validation.registry_tag(k, v) for k, v in (tags or {}).items()]
-        self._store.set_logged_model_tags(model_id, rows)
+        rows = [validation.registry_tag(k, v) for k, v in validation.mapping_items(tags, "tags")]
+        self._store.set_logged_model_tags(validation.logged_model_id(model_id), rows)
 
     def delete_logged_model_tag(self, model_id: str, key: str) -> None:
-        self._store.delete_logged_model_tag(model_id, key)
+        validation.validate_key("Tag", key)
+        self._store.delete_logged_model_tag(validation.logged_model_id(model_id), key)
 
     def search_logged_models(
         self,
@@ -851,16 +857,6 @@ class MlflowClient:
         noted = json.loads(logged.tags.get("mlflow.modelVersions", "[]"))
         noted.append({"name": version.name, "version": version.version})
         self.set_logged_model_tags(model_id, {"mlflow.modelVersions": json.dumps(noted)})
-
-
-def _items(mapping, name: str):
-    if mapping is None:
-        return []
-    if not isinstance(mapping, dict):
-        raise MinitrackException(
-            f"{name} must be a dict of key to value, got {type(mapping).__name__}."
-        )
-    return list(mapping.items())
 
 
 def _status(status) -> str:

@@ -11,7 +11,7 @@ import os
 import threading
 import time
 
-from minitrack import context
+from minitrack import context, validation
 from minitrack.artifacts.paths import read_path
 from minitrack.client import MlflowClient
 from minitrack.entities import (
@@ -217,7 +217,9 @@ def set_experiment_tag(key: str, value) -> None:
 
 
 def set_experiment_tags(tags: dict) -> None:
-    for key, value in tags.items():
+    # All checked before the first is set, so a bad tag leaves the experiment unchanged.
+    items = [validation.experiment_tag(k, v) for k, v in validation.mapping_items(tags, "tags")]
+    for key, value in items:
         set_experiment_tag(key, value)
 
 
@@ -243,7 +245,7 @@ def start_run(
             "start_run with nested=True"
         )
     client = _client()
-    user_tags = {str(k): v for k, v in (tags or {}).items()}
+    user_tags = {str(k): v for k, v in validation.mapping_items(tags, "tags")}
     if description:
         if context.MLFLOW_RUN_NOTE in user_tags:
             raise MinitrackException(
@@ -342,8 +344,9 @@ def log_param(key: str, value, synchronous: bool | None = None):
 
 
 def log_params(params: dict, synchronous: bool | None = None, run_id: str | None = None) -> None:
+    items = validation.mapping_items(params, "params")
     run_id = _run_id_or_active(run_id)
-    _client().log_batch(run_id, params=[Param(str(k), v) for k, v in params.items()])
+    _client().log_batch(run_id, params=[Param(str(k), v) for k, v in items])
 
 
 def log_metric(
@@ -366,10 +369,11 @@ def log_metrics(
     timestamp: int | None = None,
     **_ignored,
 ) -> None:
+    items = validation.mapping_items(metrics, "metrics")
     run_id = _run_id_or_active(run_id)
     ts = time.time_ns() // 1_000_000 if timestamp is None else timestamp
     _client().log_batch(
-        run_id, metrics=[Metric(k, v, ts, 0 if step is None else step) for k, v in metrics.items()]
+        run_id, metrics=[Metric(k, v, ts, 0 if step is None else step) for k, v in items]
     )
 
 
@@ -378,8 +382,9 @@ def set_tag(key: str, value, synchronous: bool | None = None) -> None:
 
 
 def set_tags(tags: dict, synchronous: bool | None = None) -> None:
+    items = validation.mapping_items(tags, "tags")
     run_id = _run_id_or_active()
-    _client().log_batch(run_id, tags=[RunTag(str(k), v) for k, v in tags.items()])
+    _client().log_batch(run_id, tags=[RunTag(str(k), v) for k, v in items])
 
 
 def delete_tag(key: str) -> None:

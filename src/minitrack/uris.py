@@ -250,6 +250,10 @@ def set_tracking_uri(uri) -> None:
     if uri is None:
         _tracking_uri = None
         return
+    if not isinstance(uri, (str, os.PathLike)):
+        raise MinitrackException(
+            f"Invalid tracking URI {uri!r}: pass a str or pathlib.Path, e.g. 'sqlite:///mlflow.db'."
+        )
     uri = os.fspath(uri)
     check_tracking_uri(uri)  # fail now, with a clear message, rather than at the first log call
     _tracking_uri = uri

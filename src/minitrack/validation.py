@@ -215,6 +215,37 @@ def experiment_id(value) -> str:
     return str(int(digits))
 
 
+def mapping_items(mapping, name: str) -> list[tuple]:
+    """The ``(key, value)`` pairs of a dict argument (None is no pairs)."""
+    if mapping is None:
+        return []
+    if not isinstance(mapping, dict):
+        raise MinitrackException(
+            f"{name} must be a dict of key to value, got {type(mapping).__name__}."
+        )
+    return list(mapping.items())
+
+
+def experiment_ids(values) -> list[str]:
+    """A list (or tuple) of experiment ids; a single str or int is a list of one."""
+    if isinstance(values, (str, int)) and not isinstance(values, bool):
+        values = [values]
+    if not isinstance(values, (list, tuple)):
+        raise MinitrackException(
+            f"Invalid experiment_ids {values!r}: pass a list of experiment ids, e.g. ['0']."
+        )
+    return [experiment_id(v) for v in values]
+
+
+def run_ids(values) -> list[str]:
+    """A list (or tuple) of run ids."""
+    if not isinstance(values, (list, tuple)):
+        raise MinitrackException(
+            f"Invalid run_ids {values!r}: pass a list of run ids, e.g. [run.info.run_id]."
+        )
+    return [run_id(v) for v in values]
+
+
 def run_time(what: str, value) -> int:
     """A run's start or end time: whole milliseconds since the epoch, in 64 bits."""
     if type(value) is int and 0 <= value <= _INT64_MAX:
@@ -297,6 +328,7 @@ def registered_model_name(name, what: str = "name") -> str:
         raise MinitrackException(
             f"Invalid registered model {what} {name!r}: pass a string, got {type(name).__name__}."
         )
+    text(f"registered model {what}", name)
     if "/" in name or ":" in name:
         raise MinitrackException(
             f"Invalid model name '{name}'. Names cannot contain '/' or ':' (they separate the "
@@ -312,15 +344,24 @@ def registered_model_name(name, what: str = "name") -> str:
 
 def model_version(value) -> int:
     """A version number as MLflow accepts it: an int or a str of one ('3')."""
-    if isinstance(value, bool):
-        value = None
-    try:
+    if (
+        isinstance(value, str)
+        and value.strip().isascii()
+        and value.strip().isdigit()
+        or isinstance(value, numbers.Integral)
+        and not isinstance(value, bool)
+    ):
         number = int(value)
-    except (TypeError, ValueError):
+    else:
+        number = None
+    if number is None or not 0 <= number <= _INT64_MAX:
+        shown = (
+            value if isinstance(value, (str, int)) and len(str(value)) < 40 else repr(value)[:40]
+        )
         raise MinitrackException(
-            f"Parameter 'version' must be an integer, got {value!r}. Versions count up from 1 "
+            f"Parameter 'version' must be an integer, got {shown!r}. Versions count up from 1 "
             "per model; see them with MlflowClient().search_model_versions(\"name='...'\")."
-        ) from None
+        )
     return number
 
 
@@ -353,6 +394,20 @@ def model_alias(alias, *, for_setting: bool = False) -> str:
     return alias
 
 
+_LOGGED_MODEL_ID_RE = re.compile(r"^m-[0-9a-f]{32}$")
+
+
+def logged_model_id(value) -> str:
+    """A logged model's id as MLflow 3 makes them: 'm-' and 32 hex characters."""
+    if not isinstance(value, str) or not _LOGGED_MODEL_ID_RE.match(value):
+        shown = value[:40] if isinstance(value, str) else repr(value)[:40]
+        raise MinitrackException(
+            f"Invalid logged model id {shown!r}: it is 'm-' and 32 hex characters; pass "
+            "model_info.model_id from log_model."
+        )
+    return value
+
+
 def model_stage(stage) -> str:
     """A registry stage matched case-insensitively, returned in MLflow's spelling."""
     canonical = _STAGES.get(stage.lower()) if isinstance(stage, str) else None
@@ -367,13 +422,13 @@ def model_stage(stage) -> str:
 def registry_tag(key, value, what: str = "tag") -> tuple[str, str]:
     """A tag on a registered model or model version."""
     validate_key(f"Registered model {what}" if what == "tag" else what, key)
-    text = str(value)
-    if len(text) > MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH:
+    value = text(f"value of tag '{key}'", str(value))
+    if len(value) > MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH:
         raise MinitrackException(
-            f"Tag value for key '{key}' is {len(text)} characters long; the maximum is "
+            f"Tag value for key '{key}' is {len(value)} characters long; the maximum is "
             f"{MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH}."
         )
-    return key, text
+    return key, value
 
 
 def model_description(description) -> str | None:
@@ -383,6 +438,7 @@ def model_description(description) -> str | None:
         raise MinitrackException(
             f"Invalid description {description!r}: pass a string, got {type(description).__name__}."
         )
+    text("description", description)
     if len(description) > MAX_MODEL_DESCRIPTION_LENGTH:
         raise MinitrackException(
             f"Description is {len(description)} characters long; the maximum is "

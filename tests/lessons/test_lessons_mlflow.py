@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from course import runner
+from course.lessons import LESSONS, by_number
 
 pytestmark = [pytest.mark.slow, pytest.mark.mlflow]
 
@@ -29,13 +30,9 @@ def test_every_lesson_passes_its_checks_on_mlflow(mlflow_run, verdicts_of):
     folder, results = mlflow_run
 
     assert [(r.lesson, r.status) for r in results] == [
-        ("00-check-your-setup", "passed"),
-        ("01-single-run", "passed"),
-        ("02-hyperopt-sweep", "passed"),
-        ("03-model-selection", "passed"),
-        ("04-autologging", "passed"),
+        (lesson.name, "passed") for lesson in LESSONS
     ], [r.message for r in results]
-    assert [r.runs_logged for r in results] == [1, 1, 4, 1, 2]
+    assert [r.runs_logged for r in results] == [lesson.fast_runs for lesson in LESSONS]
     assert all(v["ok"] for v in verdicts_of(folder, "04-autologging").values())
 
 
@@ -52,7 +49,7 @@ def test_mlflow_store_holds_the_sweep_and_a_loadable_model(mlflow_run, monkeypat
     sweep = client.search_runs([experiment.experiment_id], "tags.model = 'xgboost'")
     (final,) = client.search_runs([experiment.experiment_id], "tags.model = 'xgboost-selected'")
 
-    assert len(sweep) == runner.FAST_PARAMETERS["NUM_TRIALS"]
+    assert len(sweep) == by_number("02").fast["NUM_TRIALS"]
     assert {run.data.params["objective"] for run in sweep} == {"reg:squarederror"}
     booster = mlflow.xgboost.load_model(f"runs:/{final.info.run_id}/model")
     assert booster.num_features() > 1

@@ -115,7 +115,10 @@ def test_summary_table_lists_lesson_status_time_runs_and_output(tmp_path):
 
     assert lines[0].split() == ["lesson", "status", "time", "runs", "logged", "output"]
     assert lines[2].split() == ["00-a", "passed", "1.2", "s", "1", str(tmp_path / "00-a.ipynb")]
-    assert lines[-1] == "  01-b: checks failed (missing: x)"
+    assert "  01-b: checks failed (missing: x)" in lines
+    # it ends with the command that opens the UI on this invocation's store
+    assert lines[-2] == "Browse these runs in the web UI (minitrack, on http://127.0.0.1:5000):"
+    assert lines[-1].endswith(f" ui --backend-store-uri sqlite:///{tmp_path / 'mlflow.db'}")
 
 
 def test_cli_names_the_lessons_when_only_matches_none(two_lessons):
@@ -130,3 +133,106 @@ def test_cli_names_the_lessons_when_only_matches_none(two_lessons):
 def test_an_unknown_tracker_is_refused_with_the_choices():
     with pytest.raises(ValueError, match="minitrack, mlflow"):
         runner.trackers.load("wandb")
+
+
+def test_an_output_folder_with_an_earlier_run_is_refused(two_lessons, tmp_path, course_kernel):
+    used = tmp_path / "used"
+    used.mkdir()
+    (used / "mlflow.db").write_text("")
+
+    with pytest.raises(runner.RunnerError, match="is not empty: it holds an earlier run"):
+        runner.run_lessons(two_lessons, used, fast=True, kernel_name=course_kernel)
+
+
+def test_each_invocation_gets_a_new_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    first = runner.fresh_output_dir(None, fast=True)
+    first.mkdir(parents=True)
+    second = runner.fresh_output_dir(None, fast=True)
+
+    assert first.parent == second.parent == Path("build/lessons")
+    assert first != second
+    assert first.name.endswith("-fast") and second.name.startswith(first.name)
+
+
+def test_only_03_runs_the_lesson_whose_runs_it_reads_first(lessons_dir):
+    notebooks, notes = runner.plan(lessons_dir, ["03"])
+
+    assert [path.stem for path in notebooks] == ["02-hyperopt-sweep", "03-model-selection"]
+    assert notes == [
+        "03-model-selection reads the runs of 02-hyperopt-sweep; this run starts from a fresh "
+        "store, so it runs them first."
+    ]
+    assert [path.stem for path in runner.plan(lessons_dir, ["02"])[0]] == ["02-hyperopt-sweep"]
+
+
+def test_a_parameter_no_lesson_declares_is_refused(two_lessons, course_kernel, tmp_path):
+    result = CliRunner().invoke(
+        main,
+        ["lessons", "--lessons-dir", str(two_lessons), "--output", str(tmp_path / "o")]
+        + ["-p", "NUM_TRIALS=2"],
+    )
+
+    assert result.exit_code == 1
+    assert "no lesson to run has a parameter NUM_TRIALS" in result.output
+
+
+def test_progress_shows_cells_lesson_lines_and_a_heartbeat_when_quiet(course_kernel, tmp_path):
+    lessons = tmp_path / "lessons"
+    lessons.mkdir()
+    write_lesson(
+        lessons,
+        "00-quiet",
+        "import time\nprint('trial 1/1: rmse 5.000, best so far 5.000')\nprint('noise')",
+        "time.sleep(2.5)",
+        REPORT_OK.format(name="00-quiet"),
+    )
+    said = []
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(runner, "HEARTBEAT_SECONDS", 1.0)
+        (result,) = runner.run_lessons(
+            lessons, tmp_path / "out", kernel_name=course_kernel, echo=said.append
+        )
+
+    assert result.ok, result.message
+    assert "    cell 3/5  import time" in said
+    assert "      trial 1/1: rmse 5.000, best so far 5.000" in said
+    assert not any("noise" in line for line in said)
+    beats = [line for line in said if line.startswith("      ... still in cell 4/5")]
+    assert beats, said
+
+
+SLOW_KERNEL_INFO = """import inspect, time
+kernel = get_ipython().kernel
+answer = kernel.shell_handlers["kernel_info_request"]
+
+async def answer_then_linger(*args):
+    # reply at once, then stay inside the handler a while: where ipykernel lets SIGINT raise
+    result = answer(*args)
+    if inspect.isawaitable(result):
+        await result
+    time.sleep(3)
+
+kernel.shell_handlers["kernel_info_request"] = answer_then_linger"""
+
+
+@pytest.mark.slow
+def test_a_finished_lesson_is_shut_down_without_an_interrupt(course_kernel, tmp_path):
+    """papermill asks for kernel_info after the last cell, then shuts the kernel down; the
+    interrupt jupyter_client sends first used to land in that handler ("KeyboardInterrupt
+    caught in kernel", seen after lessons 03 and 04 on a busy machine)."""
+    lessons = tmp_path / "lessons"
+    lessons.mkdir()
+    write_lesson(lessons, "00-lingers", REPORT_OK.format(name="00-lingers"), SLOW_KERNEL_INFO)
+    course = Path(sys.executable).with_name("course")
+
+    done = subprocess.run(
+        [str(course), "lessons", "--lessons-dir", str(lessons), "--output", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "KeyboardInterrupt" not in done.stdout + done.stderr

@@ -40,6 +40,7 @@ class LocalArtifactRepository:
         """The folder ``relative``, created if needed, checked again once it exists."""
         self._resolve("")
         target = self._resolve(relative)
+        _no_file_in_the_way(self.root, relative)
         os.makedirs(target, exist_ok=True)
         return self._resolve(relative)  # a link may have appeared while creating
 
@@ -105,6 +106,11 @@ class LocalArtifactRepository:
         if os.path.islink(dest):
             raise ArtifactPathError(
                 f"Refusing to write through the symlink at {rel!r}: remove the link first."
+            )
+        if os.path.isdir(dest):
+            raise ArtifactPathError(
+                f"Cannot write the file {rel!r}: the run already has a folder of that name. "
+                "Use another name."
             )
         # os.open with 0o666 honours the umask, as a plain open() would (mkstemp's 0o600
         # would leave every artifact readable by its writer only).
@@ -175,6 +181,18 @@ class LocalArtifactRepository:
                 self._copy_tree(info.path, os.path.join(target, name))
             else:
                 shutil.copyfile(self._resolve(info.path), os.path.join(target, name))
+
+
+def _no_file_in_the_way(root: str, relative: str) -> None:
+    """Refuse a folder whose path runs through a file the run already has."""
+    here = root
+    for part in relative.split("/") if relative else ():
+        here = os.path.join(here, part)
+        if os.path.exists(here) and not os.path.isdir(here):
+            raise ArtifactPathError(
+                f"Cannot make the folder {relative!r}: the run already has a file at "
+                f"{os.path.relpath(here, root).replace(os.sep, '/')!r}. Use another path."
+            )
 
 
 def _copy_into(local_path: str, out) -> None:

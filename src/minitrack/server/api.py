@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from minitrack.client import MlflowClient
@@ -178,6 +178,14 @@ def get_artifact(request: Request) -> Response:
         filename=name if download else None,
         content_disposition_type="attachment" if download else "inline",
     )
+
+
+async def not_found(request: Request, exc) -> Response:
+    """The app's 404 handler: under /api/ (a '%2F' in an id lands here too) a JSON 404."""
+    if not request.url.path.startswith("/api/"):
+        return PlainTextResponse(exc.detail, exc.status_code)
+    message = f"No API endpoint at {request.url.path[:200]!r}: see docs/ui-api.md for the routes."
+    return error(404, RESOURCE_DOES_NOT_EXIST, message)
 
 
 routes = [

@@ -153,7 +153,8 @@ def create_app(
         from minitrack.server.auth import AuthMiddleware
 
         middleware.append(Middleware(AuthMiddleware, authenticator=auth))
-    app = Starlette(routes=routes, middleware=middleware)
+    # Any path under /api/ that no route matches answers in the API's JSON error shape.
+    app = Starlette(routes=routes, middleware=middleware, exception_handlers={404: api.not_found})
     app.state.client = MlflowClient(
         backend_store_uri,
         read_only=True,

@@ -18,6 +18,11 @@ def latest_versions(store, name: str, stages) -> list[ModelVersion]:
     name = validation.registered_model_name(name)
     if isinstance(stages, str):
         stages = [stages]
+    if stages is not None and not isinstance(stages, (list, tuple)):
+        raise MinitrackException(
+            f"stages must be a list of stage names, got {type(stages).__name__}, e.g. "
+            "['Production']."
+        )
     canonical = [validation.model_stage(s) for s in stages or []]
     return store.get_latest_versions(name, canonical or None)
 
