@@ -15,7 +15,10 @@ import click
 
 from minitrack.exceptions import MinitrackException
 
-_URI_HELP = "Tracking URI, e.g. sqlite:///mlflow.db (default: $MLFLOW_TRACKING_URI or that)."
+_URI_HELP = (
+    "Tracking URI, e.g. sqlite:///mlflow.db or a server's http://127.0.0.1:5000 "
+    "(default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db)."
+)
 
 # The store every listing command reads; --backend-store-uri is the name `mlflow ui` uses.
 tracking_uri_option = click.option(
@@ -31,8 +34,10 @@ tracking_uri_option = click.option(
 
 def _client(tracking_uri: str):
     from minitrack.client import MlflowClient
-    from minitrack.uris import db_path_from_uri
+    from minitrack.uris import db_path_from_uri, is_server_uri
 
+    if is_server_uri(tracking_uri):  # a tracking server: it says itself if it is not there
+        return MlflowClient(tracking_uri)
     path = db_path_from_uri(tracking_uri)
     if path != ":memory:" and not os.path.exists(path):
         raise MinitrackException(

@@ -83,6 +83,10 @@ class AbstractStore(AbstractRegistryStore, ABC):
     #: Where artifacts of new experiments go, as a local path or URI.
     artifact_root: str
 
+    #: The tracking server's base URL (``http(s)://host:port``) when the store is a client
+    #: of one, else None: ``mlflow-artifacts:`` artifact URIs resolve against it.
+    server_url: str | None = None
+
     @abstractmethod
     def describe(self) -> str:
         """A one-line name of the store for messages, e.g. '/home/ada/mlflow.db'."""
@@ -205,6 +209,38 @@ class AbstractStore(AbstractRegistryStore, ABC):
     def run_columns(self, run_ids: list[str]) -> RunColumns:
         """search_runs' DataFrame columns for these runs."""
         return RunColumns.from_runs(self.load_runs(run_ids))
+
+    # A search and its results in one call: a store whose search already returns whole
+    # runs (a REST server's does) replaces these, saving a second round trip per run.
+
+    def search_runs(
+        self,
+        experiment_ids: list[str],
+        filter_string: str,
+        run_view_type: int,
+        max_results: int | None,
+        order_by: list[str] | None,
+        offset: int = 0,
+    ) -> list[Run]:
+        """The matching runs, in result order."""
+        ids = self.search_run_ids(
+            experiment_ids, filter_string, run_view_type, max_results, order_by, offset
+        )
+        return self.load_runs(ids)
+
+    def search_run_columns(
+        self,
+        experiment_ids: list[str],
+        filter_string: str,
+        run_view_type: int,
+        max_results: int | None,
+        order_by: list[str] | None,
+    ) -> RunColumns:
+        """search_runs' DataFrame columns for the matching runs, in result order."""
+        ids = self.search_run_ids(
+            experiment_ids, filter_string, run_view_type, max_results, order_by
+        )
+        return self.run_columns(ids)
 
     # -- UI: what the pages read, beyond the calls above -----------------------------------
 
