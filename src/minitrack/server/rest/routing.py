@@ -109,7 +109,7 @@ def _require_json(request: Request) -> None:
 
 
 async def request_fields(request: Request) -> Fields:
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         if request.query_params:
             return query_fields(request.query_params)
         # MLflow's client sends GET parameters as a query string; accept a JSON body too.
@@ -158,27 +158,50 @@ def not_found(request: Request) -> Response:
     )
 
 
+def method_not_allowed(request: Request, allowed) -> Response:
+    """405 in MLflow's error shape (MLflow's own server answers an HTML page here)."""
+    allowed = sorted(allowed)
+    response = error_response(
+        MinitrackException(
+            f"{request.url.path} takes {' or '.join(allowed)}, not {request.method}.",
+            "ENDPOINT_NOT_FOUND",
+        )
+    )
+    response.status_code = 405
+    response.headers["Allow"] = ", ".join(allowed)
+    return response
+
+
+# Every path answers these methods itself, so a wrong one gets JSON, not Starlette's text.
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+def dispatcher(handlers: dict):
+    """One endpoint for a path: the handler of the request's method, else 405."""
+    eps = {m: endpoint(h) for m, h in handlers.items()}
+    if "GET" in eps:
+        eps.setdefault("HEAD", eps["GET"])
+
+    async def ep(request: Request) -> Response:
+        run = eps.get(request.method)
+        if run is None:
+            return method_not_allowed(request, handlers)
+        return await run(request)
+
+    return ep
+
+
 def routes(families) -> list[Route]:
-    """One Route per (path, methods) under each prefix, for every family's ROUTES."""
+    """One Route per path under each prefix, for every family's ROUTES."""
     by_path: dict[str, dict[str, object]] = {}
     for family in families:
         for method, path, handler in family.ROUTES:
             by_path.setdefault(path, {})[method] = handler
     out = []
     for path, handlers in by_path.items():
-        if len(handlers) == 1:
-            (method, handler), = handlers.items()  # fmt: skip
-            ep = endpoint(handler)
-        else:
-            eps = {m: endpoint(h) for m, h in handlers.items()}
-
-            async def ep(request: Request, eps=eps) -> Response:
-                return await eps[request.method](request)
-
+        ep = dispatcher(handlers)
         for prefix in PREFIXES:
-            out.append(Route(prefix + path, ep, methods=list(handlers)))
+            out.append(Route(prefix + path, ep, methods=METHODS))
     for prefix in PREFIXES:
-        out.append(
-            Route(prefix + "{rest:path}", not_found, methods=["GET", "POST", "PATCH", "DELETE"])
-        )
+        out.append(Route(prefix + "{rest:path}", not_found, methods=METHODS))
     return out
