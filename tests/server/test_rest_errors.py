@@ -97,6 +97,8 @@ CASES = [
     ("GET on a POST endpoint", "GET", "runs/create", None),
     ("POST on a GET endpoint", "POST", "runs/get", {"run_id": RUN}),
     ("PUT on a POST endpoint", "PUT", LB, {"run_id": RUN}),
+    ("POST on a path with an id", "POST", "logged-models/m-0123", {}),
+    ("search beside a path with an id", "POST", "logged-models/search", {"experiment_ids": [EXP]}),
 ]  # fmt: skip
 
 HTML = None  # MLflow's answer is an HTML error page, no error_code
@@ -158,6 +160,10 @@ KEPT = {
         "Same status; MLflow's body is Flask's HTML page, minitrack's is JSON (with Allow).",
     ),
     "POST on a GET endpoint": (
+        (405, HTML), (405, "ENDPOINT_NOT_FOUND"),
+        "Same status; MLflow's body is Flask's HTML page, minitrack's is JSON (with Allow).",
+    ),
+    "POST on a path with an id": (
         (405, HTML), (405, "ENDPOINT_NOT_FOUND"),
         "Same status; MLflow's body is Flask's HTML page, minitrack's is JSON (with Allow).",
     ),
@@ -262,6 +268,7 @@ def test_every_minitrack_error_is_mlflows_json_shape(answers, name):
 def test_wrong_methods_say_which_methods_the_path_takes(answers):
     assert answers["minitrack"]["GET on a POST endpoint"].headers["Allow"] == "POST"
     assert answers["minitrack"]["POST on a GET endpoint"].headers["Allow"] == "GET"
+    assert answers["minitrack"]["POST on a path with an id"].headers["Allow"] == "GET, PATCH"
 
 
 @pytest.mark.slow

@@ -14,7 +14,7 @@ import traceback
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
 
 from minitrack.exceptions import (
     INTERNAL_ERROR,
@@ -172,36 +172,50 @@ def method_not_allowed(request: Request, allowed) -> Response:
     return response
 
 
-# Every path answers these methods itself, so a wrong one gets JSON, not Starlette's text.
+# The methods the catch-all answers, so a wrong one gets JSON, not Starlette's text.
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
 def dispatcher(handlers: dict):
-    """One endpoint for a path: the handler of the request's method, else 405."""
+    """One endpoint for a path with several methods: the handler of the request's method."""
     eps = {m: endpoint(h) for m, h in handlers.items()}
-    if "GET" in eps:
-        eps.setdefault("HEAD", eps["GET"])
 
     async def ep(request: Request) -> Response:
-        run = eps.get(request.method)
-        if run is None:
-            return method_not_allowed(request, handlers)
+        run = eps.get(request.method) or eps["GET"]  # Starlette lets HEAD in with GET
         return await run(request)
 
     return ep
 
 
+def fallback(known: list[Route]):
+    """The catch-all: 405 when a known path takes other methods, else 404."""
+
+    async def answer(request: Request) -> Response:
+        allowed = set()
+        for route in known:
+            if route.matches(request.scope)[0] == Match.PARTIAL:
+                allowed |= route.methods - {"HEAD"}
+        return method_not_allowed(request, allowed) if allowed else not_found(request)
+
+    return answer
+
+
 def routes(families) -> list[Route]:
-    """One Route per path under each prefix, for every family's ROUTES."""
+    """One Route per (path, methods) under each prefix, for every family's ROUTES."""
     by_path: dict[str, dict[str, object]] = {}
     for family in families:
         for method, path, handler in family.ROUTES:
             by_path.setdefault(path, {})[method] = handler
     out = []
     for path, handlers in by_path.items():
-        ep = dispatcher(handlers)
+        if len(handlers) == 1:
+            (handler,) = handlers.values()
+            ep = endpoint(handler)
+        else:
+            ep = dispatcher(handlers)
         for prefix in PREFIXES:
-            out.append(Route(prefix + path, ep, methods=METHODS))
+            out.append(Route(prefix + path, ep, methods=list(handlers)))
+    catch_all = fallback(list(out))
     for prefix in PREFIXES:
-        out.append(Route(prefix + "{rest:path}", not_found, methods=METHODS))
+        out.append(Route(prefix + "{rest:path}", catch_all, methods=METHODS))
     return out
