@@ -25,7 +25,13 @@ import shutil
 import tempfile
 from urllib.parse import quote, unquote, urlsplit
 
-from minitrack.artifacts.paths import ArtifactPathError, file_path, folder_path, read_path
+from minitrack.artifacts.paths import (
+    ArtifactPathError,
+    file_path,
+    folder_files,
+    folder_path,
+    read_path,
+)
 from minitrack.entities import FileInfo
 from minitrack.exceptions import RESOURCE_DOES_NOT_EXIST, MinitrackException
 from minitrack.store.http import client_for
@@ -141,13 +147,9 @@ class HttpArtifactRepository:
                 f"Cannot log artifacts from {local_dir!r}: no such folder. "
                 "Use log_artifact(...) for a single file."
             )
-        base = folder_path(artifact_path)
-        for here, _dirs, files in os.walk(local_dir):
-            sub = os.path.relpath(here, local_dir)
-            parts = [] if sub == "." else sub.split(os.sep)
-            folder = posixpath.join(base, *parts) if (base or parts) else ""
-            for name in sorted(files):
-                self.log_file(os.path.join(here, name), folder or None)
+        for folder, files in folder_files(local_dir, artifact_path):
+            for local_file in files:
+                self.log_file(local_file, folder or None)
             # An empty folder has no files to carry it: like MLflow, it is not uploaded.
 
     # -- reading --------------------------------------------------------------------------

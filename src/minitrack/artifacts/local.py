@@ -16,6 +16,7 @@ import uuid
 from minitrack.artifacts.paths import (
     ArtifactPathError,
     file_path,
+    folder_files,
     folder_path,
     read_path,
     resolve_inside,
@@ -92,13 +93,9 @@ class LocalArtifactRepository:
                 f"Cannot log artifacts from {local_dir!r}: no such folder. "
                 "Use log_artifact(...) for a single file."
             )
-        base = folder_path(artifact_path)
-        for here, _dirs, files in os.walk(local_dir):
-            sub = os.path.relpath(here, local_dir)
-            parts = [] if sub == "." else sub.split(os.sep)
-            folder = posixpath.join(base, *parts) if (base or parts) else ""
-            for name in files:
-                self.log_file(os.path.join(here, name), folder or None)
+        for folder, files in folder_files(local_dir, artifact_path):
+            for local_file in files:
+                self.log_file(local_file, folder or None)
             if not files:
                 self._folder(folder)
 
