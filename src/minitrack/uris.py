@@ -16,7 +16,6 @@ import ntpath
 import os
 import posixpath
 import re
-from urllib.parse import unquote
 
 from minitrack.exceptions import MinitrackException
 
@@ -51,6 +50,8 @@ def db_path_from_uri(uri: str, cwd: str | None = None) -> str:
             )
         # Drop '//' and driver options, then percent-decode once, as SQLAlchemy's URL
         # parsing (and so MLflow) does: 'sqlite:///a%20b.db' is the file 'a b.db'.
+        from urllib.parse import unquote  # on use: urllib.parse is not cheap to import
+
         rest = unquote(rest[2:].split("?", 1)[0])
         if rest in ("", "/", "/:memory:"):
             return ":memory:"
@@ -181,7 +182,7 @@ def proxy_path(uri: str) -> str:
     ``mlflow-artifacts:/1/abc/artifacts`` and ``mlflow-artifacts://host:5000/1/abc/artifacts``
     both give ``1/abc/artifacts`` (the host part only says which server, as in MLflow).
     """
-    from urllib.parse import urlsplit
+    from urllib.parse import unquote, urlsplit
 
     parts = urlsplit(uri)
     return unquote(parts.path).strip("/")

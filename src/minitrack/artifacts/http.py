@@ -13,17 +13,15 @@ Same methods as ``LocalArtifactRepository``, and every path goes through
 a server lists are checked too before they become local file names, so a download
 never writes outside its destination. ``local_path`` (what loading a model needs)
 downloads into a temporary folder of this process, removed when it exits.
+
+Its standard-library helpers (``shutil``, ``tempfile``, ``mimetypes``, ``urllib``) are
+imported where they are used: this module is imported with ``minitrack``, a server is not.
 """
 
 from __future__ import annotations
 
-import atexit
-import mimetypes
 import os
 import posixpath
-import shutil
-import tempfile
-from urllib.parse import quote, unquote, urlsplit
 
 from minitrack.artifacts.paths import (
     ArtifactPathError,
@@ -44,6 +42,8 @@ _DOWNLOAD_CHUNK = 1024 * 1024
 def is_served_uri(uri: str) -> bool:
     """Whether an artifact URI is on a tracking server's artifact proxy: an
     ``mlflow-artifacts:`` URI or a full URL of the proxy."""
+    from urllib.parse import urlsplit
+
     if is_proxy_uri(uri):
         return True
     parts = urlsplit(uri)
@@ -52,6 +52,8 @@ def is_served_uri(uri: str) -> bool:
 
 def split_proxy_uri(uri: str, server_url: str | None) -> tuple[str, str]:
     """``(server base URL, path under the proxy)`` of an artifact proxy URI."""
+    from urllib.parse import unquote, urlsplit
+
     parts = urlsplit(uri)
     if is_proxy_uri(uri):
         if parts.netloc:  # mlflow-artifacts://host:port/path: that host, the server's scheme
@@ -80,6 +82,8 @@ def _listed_name(name) -> str | None:
 
 
 def _same_origin(base: str, server_url: str | None) -> bool:
+    from urllib.parse import urlsplit
+
     if server_url is None:
         return False
     a, b = urlsplit(base), urlsplit(server_url)
@@ -91,6 +95,10 @@ _cache_root: str | None = None
 
 def _download_root() -> str:
     """A folder of this process for downloaded models, removed at exit."""
+    import atexit
+    import shutil
+    import tempfile
+
     global _cache_root
     if _cache_root is None or not os.path.isdir(_cache_root):
         _cache_root = tempfile.mkdtemp(prefix="minitrack-downloads-")
@@ -110,12 +118,16 @@ class HttpArtifactRepository:
         self.root = artifact_uri  # no local folder: the URI is what there is to show
 
     def _url_path(self, rel: str) -> str:
+        from urllib.parse import quote
+
         full = posixpath.join(self._root, rel) if rel else self._root
         return f"{PROXY_PATH}/{quote(full, safe='/')}"
 
     # -- writing --------------------------------------------------------------------------
 
     def _put(self, rel: str, opener) -> None:
+        import mimetypes
+
         mime = mimetypes.guess_type(rel)[0] or "application/octet-stream"
         self._http.request("PUT", self._url_path(rel), data=opener, headers={"Content-Type": mime})
 
@@ -204,6 +216,8 @@ class HttpArtifactRepository:
 
     def download(self, path: str | None = None, dst_path: str | None = None) -> str:
         """Copy a file or folder out to ``dst_path`` (a new temporary folder if None)."""
+        import tempfile
+
         rel = read_path(path)
         dst_root = os.path.abspath(dst_path) if dst_path else tempfile.mkdtemp(prefix="minitrack-")
         target = os.path.join(dst_root, *rel.split("/")) if rel else dst_root
@@ -224,6 +238,8 @@ class HttpArtifactRepository:
 
     def local_path(self, path: str | None = None, what: str = "path") -> str:
         """A local copy of the file or folder at ``path`` (downloaded for this process)."""
+        import tempfile
+
         read_path(path, what)
         folder = tempfile.mkdtemp(dir=_download_root())
         return self.download(path, folder)

@@ -3,14 +3,14 @@
 Every path goes through ``minitrack.artifacts.paths`` (the one rule) and every disk
 access through ``resolve_inside`` (the one boundary). Files are written to a temporary
 name beside their target and renamed into place, so a reader never sees half a file.
+``shutil`` and ``tempfile`` are imported where they are used: ``shutil`` alone brings bz2
+and lzma into ``import minitrack``.
 """
 
 from __future__ import annotations
 
 import os
 import posixpath
-import shutil
-import tempfile
 import uuid
 
 from minitrack.artifacts.paths import (
@@ -158,6 +158,9 @@ class LocalArtifactRepository:
 
     def download(self, path: str | None = None, dst_path: str | None = None) -> str:
         """Copy a file or folder out to ``dst_path`` (a new temporary folder if None)."""
+        import shutil
+        import tempfile
+
         source = self.local_path(path)
         rel = read_path(path)
         dst_root = os.path.abspath(dst_path) if dst_path else tempfile.mkdtemp(prefix="minitrack-")
@@ -171,6 +174,8 @@ class LocalArtifactRepository:
 
     def _copy_tree(self, rel: str, target: str) -> None:
         # Entry by entry through list(), so a link out of the run is never copied.
+        import shutil
+
         os.makedirs(target, exist_ok=True)
         for info in self.list(rel):
             name = posixpath.basename(info.path)
@@ -193,5 +198,7 @@ def _no_file_in_the_way(root: str, relative: str) -> None:
 
 
 def _copy_into(local_path: str, out) -> None:
+    import shutil
+
     with open(local_path, "rb") as source:
         shutil.copyfileobj(source, out, 1024 * 1024)

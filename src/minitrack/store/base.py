@@ -20,30 +20,30 @@ replace with a faster one.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
 
 from minitrack.entities import Experiment, Metric, Run, RunInfo, ViewType
 from minitrack.store.registry_base import AbstractRegistryStore
 
 
-@dataclass
 class RunColumns:
     """The columns of a search_runs DataFrame, one list per column key.
 
     ``run_ids`` fixes the row order. Every column is a pair ``(positions, values)``: the
     rows (indexes into ``run_ids``) that have a value, and those values. ``base`` holds
     ``experiment_id, status, artifact_uri, start_time, end_time`` (a value may be None);
-    ``metrics`` (floats,
-    NaN allowed), ``params`` and ``tags`` (str) are keyed by the logged key.
+    ``metrics`` (floats, NaN allowed), ``params`` and ``tags`` (str) are keyed by the
+    logged key. (A plain class: ``dataclasses`` would cost ``import minitrack`` 7 ms.)
     """
 
-    run_ids: list[str]
-    base: dict[str, tuple[list[int], list]] = field(default_factory=dict)
-    metrics: dict[str, tuple[list[int], list[float]]] = field(default_factory=dict)
-    params: dict[str, tuple[list[int], list[str]]] = field(default_factory=dict)
-    tags: dict[str, tuple[list[int], list[str]]] = field(default_factory=dict)
-
     BASE_COLUMNS = ("experiment_id", "status", "artifact_uri", "start_time", "end_time")
+    __slots__ = ("run_ids", "base", "metrics", "params", "tags")
+
+    def __init__(self, run_ids: list[str]) -> None:
+        self.run_ids = run_ids
+        self.base: dict[str, tuple[list[int], list]] = {}
+        self.metrics: dict[str, tuple[list[int], list[float]]] = {}
+        self.params: dict[str, tuple[list[int], list[str]]] = {}
+        self.tags: dict[str, tuple[list[int], list[str]]] = {}
 
     @classmethod
     def from_runs(cls, runs: list[Run]) -> RunColumns:
@@ -67,12 +67,22 @@ class RunColumns:
         return columns
 
 
-@dataclass(frozen=True)
 class ExperimentActivity:
     """How many active runs an experiment has, and when anything in it last happened (ms)."""
 
-    run_count: int
-    last_activity: int | None
+    __slots__ = ("run_count", "last_activity")
+
+    def __init__(self, run_count: int, last_activity: int | None) -> None:
+        self.run_count = run_count
+        self.last_activity = last_activity
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ExperimentActivity) and (
+            (self.run_count, self.last_activity) == (other.run_count, other.last_activity)
+        )
+
+    def __repr__(self) -> str:
+        return f"ExperimentActivity({self.run_count}, {self.last_activity})"
 
 
 class AbstractStore(AbstractRegistryStore, ABC):

@@ -17,7 +17,6 @@ to start one.
 from __future__ import annotations
 
 import os
-import random
 import threading
 import time
 
@@ -176,7 +175,7 @@ class HttpClient:
                 if hasattr(body, "close"):
                     body.close()
             if wait is None:
-                wait = backoff * (2**attempt) * (1 + random.random() / 4)
+                wait = backoff * (2**attempt) * (1 + (time.perf_counter_ns() % 1000) / 4000)
             time.sleep(min(wait, MAX_SLEEP))
             attempt += 1
 
