@@ -60,7 +60,7 @@ SKIP = {
 MAY_EXIT_1 = {
     "course doctor": "exits 1 when a check fails (another process may hold port 5000)",
 }
-SERVERS = ("course start", "minitrack ui", "mlflow ui")
+SERVERS = ("course start", "minitrack ui", "mlflow ui", "bin/minitrack server")
 _COMMAND_START = re.compile(
     r"^(\.venv[/\\]|python3? |sh |bash |course |minitrack |mlflow |conda |mamba |micromamba "
     r"|powershell |Set-ExecutionPolicy |COURSE_FAST=|git |jupyter |scripts[/\\])"
