@@ -49,6 +49,8 @@ SKIP = {
     ".venv/bin/python -m pytest": _SUITE,
     '.venv/bin/python -m pytest -m "not slow"': _SUITE,
     ".venv/bin/python -m pytest tests/env": _SUITE,
+    "COURSE_FAST=1 .venv/bin/python -m pytest --nbmake lessons/": _SUITE
+    + "; every notebook runs under papermill on both trackers in tests/lessons",
     "scripts/lock-env": "conda-lock needs conda-forge, which is not reachable here",
     "git add conda-lock.yml": "follows scripts/lock-env",
     ".venv/bin/course lessons": "the full settings take about 7 minutes; `course lessons "
