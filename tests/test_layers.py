@@ -31,7 +31,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("search", ["minitrack.search.*"]),
     ("store", ["minitrack.store.*"]),
     ("artifacts", ["minitrack.artifacts.*"]),
-    ("client", ["minitrack.client", "minitrack.figures"]),
+    ("client", ["minitrack.client", "minitrack.figures", "minitrack.lifecycle"]),
     ("fluent", ["minitrack.fluent", "minitrack.frames", "minitrack.tracking"]),
     (
         "models, autolog",

@@ -113,5 +113,9 @@ checks.report(checks.lesson_00(mlflow, run.info.run_id), lesson="00-check-your-s
 # - `course doctor` checks everything the course needs and says how to fix what is missing.
 # - `import minitrack as mlflow` gives you MLflow's tracking API; runs live in `mlflow.db`
 #   next to this notebook, files in `mlruns/`.
+# - Pasting code from the course videos? Run `course check-code` on it first: it names the
+#   calls today's MLflow, scikit-learn and XGBoost removed or deprecated (for example
+#   `client.list_experiments()`, `mean_squared_error(..., squared=False)`) with what to write
+#   instead, and `course check-code --fix` rewrites the safe cases.
 #
 # Next: **01 · A single tracked run**.

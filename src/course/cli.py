@@ -40,12 +40,24 @@ def main() -> None:
     default=None,
     help="pyproject.toml whose 'lessons' requirements to check (default: the kit's own).",
 )
-def doctor(as_json, store, port, kernel_dir, kernel_name, spec) -> None:
+@click.option(
+    "--ui-port",
+    "ui_ports",
+    type=int,
+    multiple=True,
+    help="Look for a running UI on this port (repeatable; default: --port, 5000, 5001, 8080).",
+)
+def doctor(as_json, store, port, kernel_dir, kernel_name, spec, ui_ports) -> None:
     """Check that this Python can run the course; exit 1 if something must be fixed."""
     from course import doctor as doctor_module
 
     options = doctor_module.Options(
-        store=store, port=port, kernel_dir=kernel_dir, kernel_name=kernel_name, spec=spec
+        store=store,
+        port=port,
+        kernel_dir=kernel_dir,
+        kernel_name=kernel_name,
+        spec=spec,
+        ui_ports=tuple(ui_ports),
     )
     results = doctor_module.run_checks(options)
     if as_json:
@@ -53,6 +65,62 @@ def doctor(as_json, store, port, kernel_dir, kernel_name, spec) -> None:
     else:
         click.echo(doctor_module.render_table(results))
     sys.exit(1 if doctor_module.has_failures(results) else 0)
+
+
+@main.command("check-code")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--diff", "show_diff", is_flag=True, help="Show the rewrite of the safe cases.")
+@click.option("--fix", is_flag=True, help="Apply that rewrite (after showing it and asking).")
+@click.option("--yes", "-y", is_flag=True, help="With --fix: do not ask.")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+def check_code(paths, show_diff, fix, yes, as_json) -> None:
+    """Find calls in .py files, notebooks and folders that MLflow 2/3, scikit-learn or XGBoost
+    removed or deprecated, with what to write instead; exit 1 if something will not run.
+
+    Pasting code from the course videos? Run this on it first."""
+    from course import check_code as checker
+
+    reports = checker.check_paths(list(paths))
+    if as_json:
+        click.echo(checker.to_json(reports))
+    else:
+        click.echo(checker.render(reports))
+    if show_diff or fix:
+        patch = checker.diff(reports)
+        if not patch:
+            click.echo("Nothing to rewrite: the findings above need a person's judgement.")
+        elif not as_json or show_diff:
+            click.echo(patch, nl=False)
+        if fix and patch:
+            if not yes and not click.confirm("Apply these changes?", default=False):
+                click.echo("Nothing changed.")
+                sys.exit(1 if checker.has_errors(reports) else 0)
+            for shown in checker.apply_fixes(reports):
+                click.echo(f"rewrote {shown}")
+            reports = checker.check_paths(list(paths))
+            left = checker.findings(reports)
+            if left:
+                click.echo("Still to do by hand:")
+                click.echo(checker.render(reports))
+    sys.exit(1 if checker.has_errors(reports) else 0)
+
+
+@main.command()
+@click.option(
+    "--port",
+    "ports",
+    type=int,
+    multiple=True,
+    help="Look for a running UI on this port (repeatable; default: 5000, 5001 and 8080).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the facts as JSON.")
+def where(ports, as_json) -> None:
+    """Where are my runs? The store the lessons here log to, MLFLOW_TRACKING_URI's, the other
+    stores nearby and what a running UI shows; first line: why your UI may look empty."""
+    from course import where as where_module
+
+    facts = where_module.gather(ports=ports or where_module.USUAL_PORTS)
+    click.echo(where_module.to_json(facts) if as_json else where_module.render(facts))
 
 
 def _parameter(ctx, param, values):

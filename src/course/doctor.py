@@ -35,6 +35,8 @@ class Options:
     kernel_dir: str | None = None
     kernel_name: str = "exp-tracking"
     spec: str | None = None
+    cwd: str | None = None  # the folder whose lessons' store "runs" looks at (default: here)
+    ui_ports: tuple[int, ...] = ()  # ports to look for a UI on (default: --port and the usual)
 
 
 @dataclass
@@ -350,6 +352,16 @@ def check_port(options: Options) -> Result:
     return Result("port", WARN, f"port {options.port} is already in use", fix=fix)
 
 
+def check_runs(options: Options) -> Result:
+    """Where are my runs? The lessons' store, the others nearby, and what a running UI shows."""
+    from course import where as where_module
+
+    ports = options.ui_ports or (options.port, *where_module.USUAL_PORTS)
+    where = where_module.gather(options.cwd, ports=ports)
+    status = PASS if where.status == where_module.PASS else WARN
+    return Result("runs", status, where.reason, fix=where.fix, details=asdict(where))
+
+
 def check_disk(options: Options) -> Result:
     folder = envinfo.existing_parent(Path(options.store).absolute())
     free_gb = shutil.disk_usage(folder).free / 1e9
@@ -390,6 +402,7 @@ CHECKS: list[tuple[str, Callable[[Options], Result]]] = [
     ("kernel", check_kernel),
     ("store", check_store),
     ("port", check_port),
+    ("runs", check_runs),
     ("disk", check_disk),
     ("data", check_data),
 ]

@@ -88,12 +88,19 @@ def main() -> None:
     """minitrack: MLflow's tracking API on a SQLite file. List what you tracked."""
 
 
-@main.command("experiments")
+@main.group("experiments", invoke_without_command=True)
 @tracking_uri_option
 @click.option("--all", "show_all", is_flag=True, help="Include deleted experiments.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def experiments_command(tracking_uri: str, show_all: bool, as_json: bool) -> None:
-    """List experiments with their run counts."""
+@click.pass_context
+def experiments_command(ctx, tracking_uri: str, show_all: bool, as_json: bool) -> None:
+    """List experiments with their run counts.
+
+    `minitrack experiments delete|restore|rename` change one; `minitrack gc` deletes the
+    deleted ones for good.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
     from minitrack.entities import ViewType
 
     try:
@@ -129,7 +136,7 @@ def experiments_command(tracking_uri: str, show_all: bool, as_json: bool) -> Non
     print_table(headers, rows)
 
 
-@main.command("runs")
+@main.group("runs", invoke_without_command=True)
 @tracking_uri_option
 @click.option(
     "--experiment",
@@ -150,8 +157,17 @@ def experiments_command(tracking_uri: str, show_all: bool, as_json: bool) -> Non
 )
 @click.option("--max-results", "-n", default=50, show_default=True, type=click.IntRange(1))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def runs_command(tracking_uri, experiment, filter_string, order_by, max_results, as_json) -> None:
-    """List runs, filtered and ordered like mlflow.search_runs."""
+@click.pass_context
+def runs_command(
+    ctx, tracking_uri, experiment, filter_string, order_by, max_results, as_json
+) -> None:
+    """List runs, filtered and ordered like mlflow.search_runs.
+
+    `minitrack runs delete|restore RUN_ID...` change runs; `minitrack gc` deletes the deleted
+    ones for good.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
     try:
         client = _client(tracking_uri)
         if experiment is None:
@@ -276,6 +292,175 @@ def model_versions_command(ctx, name: str, tracking_uri: str, as_json: bool) -> 
     ]
     headers = ["Version", "Aliases", "Stage", "Tags", "Description", "Created (UTC)", "Source run"]
     print_table(headers, table)
+
+
+# -- lifecycle: delete, restore, rename; gc -------------------------------------------------
+
+
+def _group_uri(ctx, tracking_uri: str) -> str:
+    """`minitrack experiments --tracking-uri X delete NAME` means X too."""
+    from click.core import ParameterSource
+
+    if ctx.get_parameter_source("tracking_uri") is ParameterSource.DEFAULT:
+        return ctx.parent.params["tracking_uri"]
+    return tracking_uri
+
+
+def _experiment(client, name_or_id: str):
+    """The experiment named ``name_or_id``, else the one with that id (deleted ones too)."""
+    from minitrack.entities import ViewType
+
+    found = client.get_experiment_by_name(name_or_id)
+    if found is None and name_or_id.isdigit():
+        try:
+            found = client.get_experiment(name_or_id)
+        except MinitrackException:
+            found = None
+    if found is None:
+        names = [e.name for e in client.search_experiments(ViewType.ALL, max_results=None)]
+        raise MinitrackException(
+            f"No experiment named {name_or_id!r} (nor with that id). Experiments here: "
+            f"{', '.join(names) or 'none'}; `minitrack experiments --all` lists them."
+        )
+    return found
+
+
+@experiments_command.command("delete")
+@click.argument("experiment")
+@tracking_uri_option
+@click.pass_context
+def experiment_delete(ctx, experiment: str, tracking_uri: str) -> None:
+    """Delete EXPERIMENT (a name or an id) and its runs; `restore` brings them back."""
+    try:
+        client = _client(_group_uri(ctx, tracking_uri))
+        found = _experiment(client, experiment)
+        client.delete_experiment(found.experiment_id)
+    except MinitrackException as e:
+        _fail(e)
+    click.echo(
+        f"Deleted experiment {found.experiment_id} {found.name!r}. Undo: minitrack experiments "
+        f"restore {found.experiment_id}; delete for good: minitrack gc --experiment-ids "
+        f"{found.experiment_id}"
+    )
+
+
+@experiments_command.command("restore")
+@click.argument("experiment")
+@tracking_uri_option
+@click.pass_context
+def experiment_restore(ctx, experiment: str, tracking_uri: str) -> None:
+    """Restore the deleted EXPERIMENT (a name or an id) and the runs deleted with it."""
+    try:
+        client = _client(_group_uri(ctx, tracking_uri))
+        found = _experiment(client, experiment)
+        client.restore_experiment(found.experiment_id)
+    except MinitrackException as e:
+        _fail(e)
+    click.echo(f"Restored experiment {found.experiment_id} {found.name!r}.")
+
+
+@experiments_command.command("rename")
+@click.argument("experiment")
+@click.argument("new_name")
+@tracking_uri_option
+@click.pass_context
+def experiment_rename(ctx, experiment: str, new_name: str, tracking_uri: str) -> None:
+    """Rename EXPERIMENT (a name or an id) to NEW_NAME."""
+    try:
+        client = _client(_group_uri(ctx, tracking_uri))
+        found = _experiment(client, experiment)
+        client.rename_experiment(found.experiment_id, new_name)
+    except MinitrackException as e:
+        _fail(e)
+    click.echo(f"Renamed experiment {found.experiment_id} {found.name!r} to {new_name!r}.")
+
+
+def _each_run(ctx, tracking_uri, run_ids, action: str) -> None:
+    try:
+        client = _client(_group_uri(ctx, tracking_uri))
+        for run_id in run_ids:  # all checked first, so a typo changes nothing
+            client.get_run(run_id)
+        for run_id in run_ids:
+            getattr(client, f"{action}_run")(run_id)
+    except MinitrackException as e:
+        _fail(e)
+    done = "Deleted" if action == "delete" else "Restored"
+    for run_id in run_ids:
+        click.echo(f"{done} run {run_id}.")
+
+
+@runs_command.command("delete")
+@click.argument("run_ids", nargs=-1, required=True)
+@tracking_uri_option
+@click.pass_context
+def run_delete(ctx, run_ids, tracking_uri: str) -> None:
+    """Delete RUN_IDS (their artifacts stay until `minitrack gc`)."""
+    _each_run(ctx, tracking_uri, run_ids, "delete")
+
+
+@runs_command.command("restore")
+@click.argument("run_ids", nargs=-1, required=True)
+@tracking_uri_option
+@click.pass_context
+def run_restore(ctx, run_ids, tracking_uri: str) -> None:
+    """Restore the deleted RUN_IDS."""
+    _each_run(ctx, tracking_uri, run_ids, "restore")
+
+
+@main.command("gc")
+@tracking_uri_option
+@click.option(
+    "--older-than",
+    default=None,
+    help="Only what was deleted longer ago than this, e.g. 30d, 12h, 2d8h5m20s.",
+)
+@click.option(
+    "--experiment-ids",
+    default=None,
+    help="Comma-separated experiment ids: only these (deleted ones entirely, the deleted "
+    "runs of active ones).",
+)
+@click.option("--yes", is_flag=True, help="Delete for good (without it: only show what would go).")
+def gc_command(tracking_uri: str, older_than, experiment_ids, yes: bool) -> None:
+    """Permanently delete deleted runs and experiments with their artifacts, as `mlflow gc`.
+
+    Shows what would be deleted first; --yes deletes it. Artifacts that a registered model
+    version still names as its source are kept, and the list says so.
+    """
+    from minitrack.lifecycle import human_size
+
+    ids = [e.strip() for e in experiment_ids.split(",") if e.strip()] if experiment_ids else None
+    try:
+        client = _client(tracking_uri)
+        plan = client.plan_gc(older_than, ids)
+    except MinitrackException as e:
+        _fail(e)
+    scope = f" (deleted more than {older_than} ago)" if older_than else ""
+    for kept in plan.kept:
+        click.echo(f"keeping {kept.kind} {kept.id}: {kept.reason}")
+    for note in plan.notes:
+        click.echo(note)
+    if plan.empty:
+        click.echo(f"Nothing to delete: no deleted runs or experiments{scope}.")
+        return
+    runs, exps = len(plan.runs), len(plan.experiments)
+    click.echo(
+        f"{'Deleting' if yes else 'Would delete'} for good{scope}: {runs} run"
+        f"{'' if runs == 1 else 's'} and {exps} experiment{'' if exps == 1 else 's'}, "
+        f"freeing {human_size(plan.size)}:"
+    )
+    for purge in plan.runs:
+        click.echo(f"  run {purge.id} ({purge.label}): {human_size(purge.size)}")
+    for purge in plan.experiments:
+        click.echo(f"  {purge.label}")
+    if not yes:
+        click.echo("Dry run: nothing was deleted. Run again with --yes to delete these for good.")
+        return
+    try:
+        client.gc(plan, echo=click.echo)
+    except MinitrackException as e:
+        _fail(e)
+    click.echo(f"Done: freed {human_size(plan.size)}.")
 
 
 def _aliases_text(aliases: dict) -> str:

@@ -234,6 +234,59 @@ class MlflowClient:
     def restore_run(self, run_id: str) -> None:
         self._store.restore_run(validation.run_id(run_id))
 
+    # -- permanent deletion (gc) ------------------------------------------------------------
+    # The store forgets; ``gc`` (minitrack.lifecycle) also removes the artifacts, first.
+
+    @staticmethod
+    def _deleted_filter(deleted_before, experiment_ids):
+        if deleted_before is not None and (
+            isinstance(deleted_before, bool)
+            or not isinstance(deleted_before, int)
+            or not -(2**63) <= deleted_before < 2**63  # what SQLite holds
+        ):
+            raise MinitrackException(
+                f"Invalid deleted_before {deleted_before!r}: pass a time in milliseconds since "
+                "the epoch, e.g. int(time.time() * 1000), or None."
+            )
+        ids = None if experiment_ids is None else validation.experiment_ids(experiment_ids)
+        return deleted_before, ids
+
+    def deleted_runs(self, deleted_before: int | None = None, experiment_ids=None):
+        """Runs in the deleted stage (deleted at or before ``deleted_before`` ms, if given)."""
+        return self._store.deleted_runs(*self._deleted_filter(deleted_before, experiment_ids))
+
+    def deleted_experiments(self, deleted_before: int | None = None, experiment_ids=None):
+        """Experiments in the deleted stage (deleted at or before ``deleted_before`` ms)."""
+        return self._store.deleted_experiments(
+            *self._deleted_filter(deleted_before, experiment_ids)
+        )
+
+    def purge_run(self, run_id: str) -> None:
+        """Remove a deleted run from the store for good (its artifacts: see ``gc``)."""
+        self._store.purge_run(validation.run_id(run_id))
+
+    def purge_experiment(self, experiment_id: str) -> None:
+        """Remove a deleted experiment and its runs from the store for good."""
+        self._store.purge_experiment(validation.experiment_id(experiment_id))
+
+    def plan_gc(self, older_than: str | None = None, experiment_ids=None):
+        """What ``gc`` would delete (``older_than`` like '30d') and what it keeps; a dry run."""
+        from minitrack import lifecycle
+
+        age = None if older_than is None else lifecycle.parse_age(older_than)
+        ids = None if experiment_ids is None else validation.experiment_ids(experiment_ids)
+        return lifecycle.plan(self, age, ids)
+
+    def gc(self, plan, echo=print) -> None:
+        """Permanently delete what ``plan`` (from ``plan_gc``) lists, artifacts first."""
+        from minitrack import lifecycle
+
+        if not isinstance(plan, lifecycle.GcPlan):
+            raise MinitrackException(
+                f"Invalid plan {plan!r}: pass what MlflowClient.plan_gc() returned."
+            )
+        lifecycle.collect(self, plan, echo)
+
     # -- logging --------------------------------------------------------------------------
 
     def log_param(self, run_id: str, key: str, value, synchronous: bool | None = None):

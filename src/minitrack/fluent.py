@@ -24,7 +24,11 @@ from minitrack.entities import (
     RunTag,
     ViewType,
 )
-from minitrack.exceptions import RESOURCE_ALREADY_EXISTS, MinitrackException
+from minitrack.exceptions import (
+    INVALID_PARAMETER_VALUE,
+    RESOURCE_ALREADY_EXISTS,
+    MinitrackException,
+)
 from minitrack.uris import append_path, get_tracking_uri, is_tracking_uri_set, set_tracking_uri
 
 
@@ -176,13 +180,32 @@ def set_experiment(
     else:
         experiment = _get_or_create_experiment(client, experiment_name)
     if experiment.lifecycle_stage != LifecycleStage.ACTIVE:
-        raise MinitrackException(
-            f"Cannot set a deleted experiment '{experiment.name}' as the active experiment. "
-            "Restore it with MlflowClient().restore_experiment("
-            f"'{experiment.experiment_id}'), or use another name."
-        )
+        raise MinitrackException(_deleted_experiment_message(experiment), INVALID_PARAMETER_VALUE)
     _active_experiment = (get_tracking_uri(), experiment.experiment_id)
     return experiment
+
+
+def _deleted_experiment_message(experiment: Experiment) -> str:
+    """MLflow's words, then the exact commands that fix it, runnable from any folder."""
+    import shlex
+
+    from minitrack.uris import db_path_from_uri
+
+    uri = get_tracking_uri()
+    try:
+        path = db_path_from_uri(uri)
+        uri = uri if path == ":memory:" else "sqlite:///" + path.replace(os.sep, "/")
+    except MinitrackException:
+        pass  # a server URI is shown as it is
+    where = f"--tracking-uri {shlex.quote(uri)}"
+    return (
+        f"Cannot set a deleted experiment {experiment.name!r} as the active experiment. "
+        "You can restore the experiment, or permanently delete the experiment to create a "
+        f"new one: `minitrack experiments restore {shlex.quote(experiment.name)} {where}` "
+        f"brings it back with its runs; `minitrack gc --experiment-ids "
+        f"{experiment.experiment_id} {where}` shows what deleting it for good removes (add "
+        "--yes to do it)."
+    )
 
 
 def create_experiment(

@@ -200,3 +200,8 @@ def test_get_model(served, name):
 )
 def test_version_mlmodel(served, name, version):
     check(served, f"/api/models/{name}/versions/{version}/mlmodel")
+
+
+@given(junk=st.one_of(st.none(), url_text))
+def test_store_info(served, junk):
+    assert check(served, "/api/store" + query(("x", junk))) == 200

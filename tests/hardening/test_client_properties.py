@@ -184,6 +184,49 @@ def test_restore_run(store, data):
     store.call(store.client.restore_run, pick_run(store, data))
 
 
+# -- permanent deletion (gc) ---------------------------------------------------------------
+
+_TIMES = st.one_of(st.none(), st.integers(-(2**70), 2**70), s.odd_objects)
+_ID_LISTS = st.one_of(st.none(), st.lists(_exp_ids(), max_size=3), s.odd_objects)
+
+
+@given(deleted_before=_TIMES, experiment_ids=_ID_LISTS)
+def test_deleted_runs(store, deleted_before, experiment_ids):
+    found, _ = store.call(store.client.deleted_runs, deleted_before, experiment_ids)
+    assert found is None or all(r.run_id for r in found)
+
+
+@given(deleted_before=_TIMES, experiment_ids=_ID_LISTS)
+def test_deleted_experiments(store, deleted_before, experiment_ids):
+    found, _ = store.call(store.client.deleted_experiments, deleted_before, experiment_ids)
+    assert found is None or all(e.lifecycle_stage == "deleted" for e in found)
+
+
+@given(data=st.data())
+def test_purge_run(store, data):
+    store.call(store.client.purge_run, pick_run(store, data))
+
+
+@given(experiment_id=_exp_ids())
+def test_purge_experiment(store, experiment_id):
+    store.call(store.client.purge_experiment, experiment_id)
+
+
+@given(
+    older_than=st.one_of(
+        st.none(), st.sampled_from(["30d", "1h", "0s", "2d8h5m20s"]), s.any_text, s.odd_objects
+    ),
+    experiment_ids=_ID_LISTS,
+)
+def test_plan_gc(store, older_than, experiment_ids):
+    store.call(store.client.plan_gc, older_than, experiment_ids)
+
+
+@given(plan=st.one_of(st.none(), s.odd_objects, st.just("plan")))
+def test_gc(store, plan):
+    store.call(store.client.gc, plan)
+
+
 @given(data=st.data())
 def test_get_run_info(store, data):
     store.call(store.client.get_run_info, pick_run(store, data))

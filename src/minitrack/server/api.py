@@ -67,10 +67,22 @@ def _int_arg(request: Request, name: str, default: int, low: int, high: int) -> 
     return value
 
 
+def _view_type(request: Request) -> int:
+    """``?deleted=1`` shows deleted experiments and runs beside the active ones."""
+    from minitrack.entities import ViewType
+
+    return (
+        ViewType.ALL
+        if request.query_params.get("deleted") in ("1", "true")
+        else (ViewType.ACTIVE_ONLY)
+    )
+
+
 @_handle
 def list_experiments(request: Request) -> Response:
-    """GET /api/experiments: every active experiment with run count and last activity."""
-    return JSONResponse({"experiments": views.experiments(_client(request))})
+    """GET /api/experiments: every active experiment (with ?deleted=1 the deleted ones too)
+    with run count and last activity."""
+    return JSONResponse({"experiments": views.experiments(_client(request), _view_type(request))})
 
 
 @_handle
@@ -108,6 +120,7 @@ def search_runs(request: Request) -> Response:
         metric_keys=q.getlist("metric"),
         param_keys=q.getlist("param"),
         tag_keys=q.getlist("tag"),
+        run_view_type=_view_type(request),
     )
     return JSONResponse({**page, "offset": offset, "limit": limit})
 
@@ -189,6 +202,23 @@ async def not_found(request: Request, exc) -> Response:
 
 
 @_handle
+def store_info(request: Request) -> Response:
+    """Which store this server shows, so that `course where` can tell a student whose UI
+    looks empty that it is serving another file than the one their lessons write to."""
+    state = request.app.state
+    return JSONResponse(
+        {
+            "server": "minitrack",
+            "backend_store_uri": state.backend_store_uri,
+            "path": state.store_path,
+            "default_artifact_root": state.default_artifact_root,
+            "artifacts_destination": state.artifacts_destination if state.serve_artifacts else None,
+            "cwd": state.cwd,
+        }
+    )
+
+
+@_handle
 def list_models(request: Request) -> Response:
     """GET /api/models?filter=...&order_by=...: registered models, with the registry grammar."""
     q = request.query_params
@@ -213,6 +243,7 @@ def version_mlmodel(request: Request) -> Response:
 
 
 routes = [
+    Route("/api/store", store_info),
     Route("/api/experiments", list_experiments),
     Route("/api/experiments/{experiment_id}", get_experiment),
     Route("/api/experiments/{experiment_id}/columns", experiment_columns),

@@ -16,6 +16,7 @@ from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, R
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from minitrack import uris
 from minitrack.client import MlflowClient
 from minitrack.server import api
 from minitrack.server.security import (
@@ -170,6 +171,13 @@ def create_app(
     app.state.artifacts_destination = destination
     app.state.max_upload_size = max_upload_size
     app.state.backend_store_uri = backend_store_uri
+    app.state.cwd = os.getcwd()
+    # the absolute path of the SQLite file, as this process resolves it (None for a server)
+    app.state.store_path = (
+        None
+        if backend_store_uri.startswith(("http:", "https:"))
+        else (uris.db_path_from_uri(backend_store_uri))
+    )
     app.state.default_artifact_root = root
     app.state.plotly_js = plotly_js_path()
     return app

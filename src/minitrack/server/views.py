@@ -125,10 +125,16 @@ def runs_page(
     metric_keys: list[str],
     param_keys: list[str],
     tag_keys: list[str],
+    run_view_type: int = ViewType.ACTIVE_ONLY,
 ) -> dict:
     """One filtered, sorted page of the runs table with the chosen columns."""
     runs, total = client.search_run_page(
-        [path_experiment_id(experiment_id)], filter_string, order_by, limit, offset
+        [path_experiment_id(experiment_id)],
+        filter_string,
+        order_by,
+        limit,
+        offset,
+        run_view_type=run_view_type,
     )
     rows = [run_row(r, metric_keys, param_keys, [*tag_keys, *FIXED_TAGS]) for r in runs]
     return {"total": total, "runs": rows}

@@ -85,6 +85,20 @@ class ExperimentActivity:
         return f"ExperimentActivity({self.run_count}, {self.last_activity})"
 
 
+class DeletedRun:
+    """A run in the ``deleted`` lifecycle stage, as ``gc`` considers it (times in ms)."""
+
+    __slots__ = ("run_id", "experiment_id", "artifact_uri", "deleted_time")
+
+    def __init__(
+        self, run_id: str, experiment_id: str, artifact_uri: str | None, deleted_time: int | None
+    ) -> None:
+        self.run_id = run_id
+        self.experiment_id = experiment_id
+        self.artifact_uri = artifact_uri
+        self.deleted_time = deleted_time
+
+
 class AbstractStore(AbstractRegistryStore, ABC):
     """A tracking store: what ``MlflowClient`` calls, with validated arguments.
 
@@ -168,6 +182,30 @@ class AbstractStore(AbstractRegistryStore, ABC):
 
     @abstractmethod
     def restore_run(self, run_id: str) -> None: ...
+
+    # -- permanent deletion (``gc``) ------------------------------------------------------
+
+    @abstractmethod
+    def deleted_runs(
+        self, deleted_before: int | None = None, experiment_ids: list[str] | None = None
+    ) -> list[DeletedRun]:
+        """Runs in the deleted stage, deleted at or before ``deleted_before`` (ms) when given,
+        in ``experiment_ids`` when given; oldest deletion first."""
+
+    @abstractmethod
+    def deleted_experiments(
+        self, deleted_before: int | None = None, experiment_ids: list[str] | None = None
+    ) -> list[Experiment]:
+        """Experiments in the deleted stage (``last_update_time`` is when), filtered alike."""
+
+    @abstractmethod
+    def purge_run(self, run_id: str) -> None:
+        """Remove a deleted run and everything logged to it from the store, for good.
+        Its artifacts are the caller's (the client's) to remove."""
+
+    @abstractmethod
+    def purge_experiment(self, experiment_id: str) -> None:
+        """Remove a deleted experiment, its runs (all deleted) and its logged models, for good."""
 
     # -- logging --------------------------------------------------------------------------
 

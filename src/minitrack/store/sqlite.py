@@ -49,7 +49,7 @@ from minitrack.exceptions import (
     TEMPORARILY_UNAVAILABLE,
     MinitrackException,
 )
-from minitrack.store.base import AbstractStore, ExperimentActivity, RunColumns
+from minitrack.store.base import AbstractStore, DeletedRun, ExperimentActivity, RunColumns
 from minitrack.store.schema import MIGRATIONS, SCHEMA_VERSION
 from minitrack.store.sqlite_registry import SqliteRegistryStore
 from minitrack.uris import DEFAULT_ARTIFACT_ROOT, append_path, resolve_artifact_location
@@ -903,6 +903,125 @@ class SqliteStore(SqliteRegistryStore, AbstractStore):
 
     def restore_run(self, run_id: str) -> None:
         self._set_run_stage(run_id, LifecycleStage.ACTIVE)
+
+    # -- permanent deletion (gc) ------------------------------------------------------------
+
+    @staticmethod
+    def _deleted_filter(column: str, deleted_before, experiment_ids) -> tuple[str, list]:
+        sql, args = "", []
+        if deleted_before is not None:
+            sql += f" AND {column} <= ?"
+            args.append(int(deleted_before))
+        if experiment_ids is not None:
+            ids = [int(e) for e in experiment_ids]
+            sql += f" AND experiment_id IN ({_marks(ids)})"
+            args.extend(ids)
+        return sql, args
+
+    def deleted_runs(self, deleted_before=None, experiment_ids=None) -> list[DeletedRun]:
+        where, args = self._deleted_filter("deleted_time", deleted_before, experiment_ids)
+
+        def work(conn):
+            rows = conn.execute(
+                "SELECT run_uuid, experiment_id, artifact_uri, deleted_time FROM runs "
+                f"WHERE lifecycle_stage = 'deleted'{where} ORDER BY deleted_time, run_uuid",
+                args,
+            ).fetchall()
+            return [DeletedRun(r[0], str(r[1]), r[2], r[3]) for r in rows]
+
+        return self._read(work)
+
+    def deleted_experiments(self, deleted_before=None, experiment_ids=None) -> list[Experiment]:
+        where, args = self._deleted_filter("last_update_time", deleted_before, experiment_ids)
+
+        def work(conn):
+            rows = conn.execute(
+                f"SELECT {self._EXP_COLS} FROM experiments "
+                f"WHERE lifecycle_stage = 'deleted'{where} "
+                "ORDER BY last_update_time, experiment_id",
+                args,
+            ).fetchall()
+            return [self._experiment(conn, row) for row in rows]
+
+        return self._read(work)
+
+    @staticmethod
+    def _purge_run_rows(conn, run_ids: list[str]) -> None:
+        marks = _marks(run_ids)
+        for table in ("metrics", "latest_metrics", "params", "tags"):
+            conn.execute(f"DELETE FROM {table} WHERE run_uuid IN ({marks})", run_ids)
+        # a logged model outlives the run that logged it (its files are the experiment's)
+        conn.execute(
+            f"UPDATE logged_models SET source_run_id = NULL WHERE source_run_id IN ({marks})",
+            run_ids,
+        )
+        conn.execute(f"DELETE FROM runs WHERE run_uuid IN ({marks})", run_ids)
+
+    def purge_run(self, run_id: str) -> None:
+        def work(conn):
+            row = conn.execute(
+                "SELECT lifecycle_stage FROM runs WHERE run_uuid = ?", (run_id,)
+            ).fetchone()
+            if row is None:
+                raise _no_run(run_id)
+            if row[0] != LifecycleStage.DELETED:
+                raise MinitrackException(
+                    f"Cannot permanently delete run {run_id}: it is active. Delete it first "
+                    f"(minitrack runs delete {run_id}).",
+                    INVALID_STATE,
+                )
+            self._purge_run_rows(conn, [run_id])
+
+        self._write(work)
+
+    def purge_experiment(self, experiment_id) -> None:
+        exp_id = int(experiment_id)
+
+        def work(conn):
+            row = conn.execute(
+                "SELECT lifecycle_stage, name FROM experiments WHERE experiment_id = ?", (exp_id,)
+            ).fetchone()
+            if row is None:
+                raise _no_experiment(exp_id)
+            if row[0] != LifecycleStage.DELETED:
+                raise MinitrackException(
+                    f"Cannot permanently delete experiment {exp_id} ({row[1]!r}): it is active. "
+                    "Delete it first.",
+                    INVALID_STATE,
+                )
+            if exp_id == int(DEFAULT_EXPERIMENT_ID):
+                raise MinitrackException(
+                    "The Default experiment (0) cannot be deleted permanently: every store "
+                    "keeps it. Restore it with `minitrack experiments restore 0`.",
+                    INVALID_STATE,
+                )
+            runs = conn.execute(
+                "SELECT run_uuid, lifecycle_stage FROM runs WHERE experiment_id = ?", (exp_id,)
+            ).fetchall()
+            active = [r[0] for r in runs if r[1] != LifecycleStage.DELETED]
+            if active:
+                raise MinitrackException(
+                    f"Cannot permanently delete experiment {exp_id}: its run {active[0]} is "
+                    "active (restored after the experiment was deleted). Delete that run first.",
+                    INVALID_STATE,
+                )
+            if runs:
+                self._purge_run_rows(conn, [r[0] for r in runs])
+            models = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT model_id FROM logged_models WHERE experiment_id = ?", (exp_id,)
+                )
+            ]
+            if models:
+                marks = _marks(models)
+                for table in ("logged_model_tags", "logged_model_params", "logged_model_metrics"):
+                    conn.execute(f"DELETE FROM {table} WHERE model_id IN ({marks})", models)
+                conn.execute(f"DELETE FROM logged_models WHERE model_id IN ({marks})", models)
+            conn.execute("DELETE FROM experiment_tags WHERE experiment_id = ?", (exp_id,))
+            conn.execute("DELETE FROM experiments WHERE experiment_id = ?", (exp_id,))
+
+        self._write(work)
 
     # -- logging --------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@
     filter: query.get("filter") || "",
     orderBy: query.get("order_by") || "",
     offset: Number(query.get("offset") || 0),
+    deleted: query.get("deleted") === "1", // show deleted runs too
     columns: loadColumns(),
     selected: new Set(),
     lastPayload: "",
@@ -22,7 +23,12 @@
     ["Created", "attributes.start_time", (r) =>
       MT.el("a", { href: `/runs/${encodeURIComponent(r.run_id)}`, text: MT.formatTime(r.start_time) })],
     ["Run Name", "attributes.run_name", (r) =>
-      MT.el("a", { class: "run-link", href: `/runs/${encodeURIComponent(r.run_id)}`, text: r.run_name || r.run_id })],
+      MT.el(
+        "span",
+        {},
+        MT.el("a", { class: "run-link", href: `/runs/${encodeURIComponent(r.run_id)}`, text: r.run_name || r.run_id }),
+        r.lifecycle_stage === "deleted" ? MT.el("span", { class: "badge deleted-badge", text: "deleted" }) : ""
+      )],
     ["Duration", null, (r) => MT.formatDuration(r.start_time, r.end_time)],
     ["Status", "attributes.status", (r) => MT.statusBadge(r.status)],
     ["User", "tags.`mlflow.user`", (r) => r.tags["mlflow.user"] || r.user_id || ""],
@@ -56,6 +62,7 @@
     if (state.filter) q.set("filter", state.filter);
     if (state.orderBy) q.set("order_by", state.orderBy);
     if (state.offset) q.set("offset", state.offset);
+    if (state.deleted) q.set("deleted", "1");
     const qs = q.toString();
     history.replaceState(null, "", window.location.pathname + (qs ? `?${qs}` : ""));
   }
@@ -84,6 +91,16 @@
   const pageInfo = MT.el("span", { id: "page-info", class: "muted" });
   const prev = MT.el("button", { type: "button", class: "secondary", text: "< Prev", onclick: () => page(-1) });
   const next = MT.el("button", { type: "button", class: "secondary", text: "Next >", onclick: () => page(1) });
+  const deletedToggle = MT.el("input", {
+    id: "show-deleted",
+    type: "checkbox",
+    checked: state.deleted,
+    onchange: (e) => {
+      state.deleted = e.target.checked;
+      state.offset = 0;
+      refresh(true);
+    },
+  });
   const columnPicker = MT.el("details", { class: "columns" }, MT.el("summary", { text: "Columns" }));
   const tableHolder = MT.el("div", { class: "table-scroll" });
   main.append(
@@ -91,7 +108,17 @@
     title,
     form,
     searchError,
-    MT.el("div", { class: "toolbar" }, compareButton, columnPicker, MT.el("span", { class: "spacer" }), prev, pageInfo, next),
+    MT.el(
+      "div",
+      { class: "toolbar" },
+      compareButton,
+      columnPicker,
+      MT.el("label", {}, deletedToggle, " Show deleted runs"),
+      MT.el("span", { class: "spacer" }),
+      prev,
+      pageInfo,
+      next
+    ),
     tableHolder
   );
 
@@ -203,7 +230,10 @@
     const rows = data.runs.map((r) =>
       MT.el(
         "tr",
-        { "data-run-id": r.run_id, class: state.selected.has(r.run_id) ? "selected" : null },
+        {
+          "data-run-id": r.run_id,
+          class: [state.selected.has(r.run_id) ? "selected" : "", r.lifecycle_stage === "deleted" ? "deleted" : ""].join(" ").trim() || null,
+        },
         MT.el("td", { class: "pick" }, MT.el("input", {
           type: "checkbox",
           "aria-label": `Select run ${r.run_name || r.run_id}`,
@@ -242,6 +272,7 @@
       metric: state.columns.metrics,
       param: state.columns.params,
       tag: state.columns.tags,
+      deleted: state.deleted ? 1 : null,
     };
     let data;
     try {
@@ -267,7 +298,7 @@
 
   async function start() {
     const { experiment } = await MT.api(`/api/experiments/${encodeURIComponent(expId)}`);
-    title.textContent = experiment.name;
+    title.textContent = experiment.name + (experiment.lifecycle_stage === "deleted" ? " (deleted)" : "");
     document.title = `${experiment.name} - minitrack`;
     await loadKeys();
     await refresh(true);
