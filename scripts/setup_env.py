@@ -790,7 +790,7 @@ def next_steps(prefix: Path | None, conda: bool, args) -> None:
         else:
             say(f"  source {shown(prefix / 'bin' / 'activate')}")
         say("Then:")
-    say(f"  jupyter lab {shown(REPO / 'lessons')}     # the lessons in JupyterLab")
+    say("  course start              # your own copies of the lessons, in JupyterLab")
     say("  course lessons            # or run every lesson from the terminal")
     say("  course doctor             # check the environment again")
     say("  minitrack ui              # browse your runs, from the folder holding mlflow.db")

@@ -43,6 +43,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "minitrack.pyfunc",
         ],
     ),
+    ("copy", ["minitrack.copy.*"]),
     ("server, cli", ["minitrack.server.*", "minitrack.cli"]),
     ("package root", ["minitrack"]),
 ]

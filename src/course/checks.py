@@ -556,3 +556,108 @@ def lesson_05(mlflow, model_name: str, X_test, y_test, test_month: str):
         )
     )
     return verdicts
+
+
+def _runs_since(client, experiment, since_ms: int, tag: str) -> list:
+    if experiment is None:
+        return []
+    found = client.search_runs([experiment.experiment_id], filter_string=f"tags.model = '{tag}'")
+    return [run for run in found if run.info.start_time >= since_ms]
+
+
+def lesson_06(
+    mlflow,
+    local_uri: str,
+    server_uri: str,
+    experiment_name: str,
+    model_name: str,
+    trials: int,
+    since_ms: int,
+    tag: str = "ridge",
+):
+    """Scenario 1's run in the local file; scenario 2's sweep and registered model in the
+    server's store (read through the server), and none of the sweep in the local file."""
+    local = mlflow.MlflowClient(tracking_uri=local_uri)
+    remote = mlflow.MlflowClient(tracking_uri=server_uri)
+    local_runs = _runs_since(local, local.get_experiment_by_name(experiment_name), 0, tag)
+    verdicts = [
+        _check(
+            "scenario 1: a run in the local file",
+            any(run.info.status == "FINISHED" for run in local_runs),
+            f"{len(local_runs)} run(s) in {local_uri}",
+            f"no finished run tagged model={tag} in {local_uri}. Run the scenario 1 cell.",
+        )
+    ]
+    sweep = _runs_since(remote, remote.get_experiment_by_name(experiment_name), since_ms, tag)
+    finished = [r for r in sweep if r.info.status == "FINISHED"]
+    verdicts.append(
+        _check(
+            "scenario 2: the sweep is on the server",
+            len(finished) == trials,
+            f"{len(finished)} runs for {trials} trials at {server_uri}",
+            f"found {len(finished)} finished runs tagged model={tag} on {server_uri} for "
+            f"{trials} trials. Call mlflow.set_tracking_uri(server.url) before the sweep.",
+        )
+    )
+    strays = _runs_since(local, local.get_experiment_by_name(experiment_name), since_ms, tag)
+    verdicts.append(
+        _check(
+            "the sweep did not go to the local file",
+            not strays,
+            "the local file holds scenario 1 only",
+            f"{len(strays)} sweep runs went to {local_uri}: the tracking URI still pointed at "
+            "the file. Set it to the server's URL first.",
+        )
+    )
+    complete = [
+        r for r in finished if "alpha" in r.data.params and _is_number(r.data.metrics.get("rmse"))
+    ]
+    if len(complete) != len(finished) or not finished:
+        verdicts.append(
+            Verdict(
+                "every trial has alpha and rmse",
+                False,
+                f"{len(finished) - len(complete)} runs lack them. Call mlflow.log_param and "
+                "mlflow.log_metric in each run.",
+            )
+        )
+        return verdicts
+    best = min(complete, key=lambda r: r.data.metrics["rmse"])
+    versions = [
+        v
+        for v in remote.search_model_versions(f"name = '{model_name}'")
+        if v.run_id in {r.info.run_id for r in finished}
+    ]
+    newest = max(versions, key=lambda v: int(v.version), default=None)
+    verdicts.append(
+        _check(
+            f"the best trial is registered as '{model_name}'",
+            newest is not None and newest.run_id == best.info.run_id,
+            f"version {newest.version} from run {best.info.run_id[:8]}" if newest else "",
+            f"register the sweep's best run on the server: mlflow.register_model("
+            f'f"runs:/{{run_id}}/model", "{model_name}") with the tracking URI on the server.'
+            if newest is None
+            else f"version {newest.version} is run {newest.run_id[:8]}, but the best RMSE is "
+            f"run {best.info.run_id[:8]}. Order the search by metrics.rmse ASC.",
+        )
+    )
+    if newest is not None:
+        before = mlflow.get_tracking_uri()
+        mlflow.set_tracking_uri(server_uri)  # models:/ resolves against the tracking URI
+        try:
+            model = mlflow.pyfunc.load_model(f"models:/{model_name}/{newest.version}")
+            loads = model.metadata is not None
+        except Exception:  # noqa: BLE001 (any failure means: it does not load through the server)
+            loads = False
+        finally:
+            mlflow.set_tracking_uri(before)
+        verdicts.append(
+            _check(
+                f"models:/{model_name}/{newest.version} loads through the server",
+                loads,
+                "its files came back from the server's artifact store",
+                "the version's files could not be fetched: log the model in the run with "
+                'mlflow.sklearn.log_model(model, name="model").',
+            )
+        )
+    return verdicts

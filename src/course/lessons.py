@@ -154,6 +154,21 @@ LESSONS: tuple[Lesson, ...] = (
         fast_seconds=(20, 40),
         needs=("02", "03", "04"),
     ),
+    Lesson(
+        "06",
+        "tracking-in-practice",
+        "Tracking in practice",
+        "the three scenarios: a local file, `minitrack server`/`mlflow server` started from "
+        "the notebook (a sweep and a registration through it), a team's shared server; "
+        "one server for a class",
+        checks.lesson_06,
+        runs=1,  # scenario 1's run in the local file; the sweep goes to the server's store
+        fast_runs=1,
+        fast=_FAST_DATA | {"ALPHAS": [0.1, 10.0]},
+        # minitrack, then mlflow (whose server takes 15-40 s to start)
+        seconds=(10, 123),
+        fast_seconds=(10, 110),
+    ),
 )
 
 

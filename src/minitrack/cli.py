@@ -15,7 +15,10 @@ import click
 
 from minitrack.exceptions import MinitrackException
 
-_URI_HELP = "Tracking URI, e.g. sqlite:///mlflow.db (default: $MLFLOW_TRACKING_URI or that)."
+_URI_HELP = (
+    "Tracking URI, e.g. sqlite:///mlflow.db or a server's http://127.0.0.1:5000 "
+    "(default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db)."
+)
 
 # The store every listing command reads; --backend-store-uri is the name `mlflow ui` uses.
 tracking_uri_option = click.option(
@@ -31,8 +34,10 @@ tracking_uri_option = click.option(
 
 def _client(tracking_uri: str):
     from minitrack.client import MlflowClient
-    from minitrack.uris import db_path_from_uri
+    from minitrack.uris import db_path_from_uri, is_server_uri
 
+    if is_server_uri(tracking_uri):  # a tracking server: it says itself if it is not there
+        return MlflowClient(tracking_uri)
     path = db_path_from_uri(tracking_uri)
     if path != ":memory:" and not os.path.exists(path):
         raise MinitrackException(
@@ -464,6 +469,140 @@ def _aliases_text(aliases: dict) -> str:
 
 def _pairs_text(tags: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in sorted(tags.items()))
+
+
+class _Bars:
+    """tqdm bars over runs and bytes, on stderr (stdout keeps the summary and mapping)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.runs = self.bytes = None
+
+    def runs_total(self, count: int) -> None:
+        if not self.enabled:
+            return
+        from tqdm import tqdm
+
+        self.runs = tqdm(total=count, unit="run", desc="runs", position=0)
+        self.bytes = tqdm(unit="B", unit_scale=True, unit_divisor=1024, desc="artifacts",
+                          position=1)  # fmt: skip
+
+    def run_done(self) -> None:
+        if self.runs is not None:
+            self.runs.update(1)
+
+    def bytes_done(self, count: int) -> None:
+        if self.bytes is not None:
+            self.bytes.update(count)
+
+    def note(self, text: str) -> None:
+        (self.runs.write if self.runs is not None else click.echo)(text, file=sys.stderr)
+
+    def close(self) -> None:
+        for bar in (self.runs, self.bytes):
+            if bar is not None:
+                bar.close()
+
+
+def _copy_client(uri: str, end: str, dry_run: bool, scratch: str):
+    from minitrack.client import MlflowClient
+    from minitrack.uris import db_path_from_uri
+
+    if not uri.startswith("sqlite:"):
+        return MlflowClient(uri)
+    if end == "--from":
+        return _client(uri)  # a source file must exist
+    if dry_run and not os.path.exists(db_path_from_uri(uri)):
+        # A dry run creates nothing: a new target is planned as the empty store it would be.
+        return _NamedClient(MlflowClient(f"sqlite:///{os.path.join(scratch, 'new.db')}"), uri)
+    return MlflowClient(uri)
+
+
+class _NamedClient:
+    """A client that reports another tracking URI (the dry run's stand-in target)."""
+
+    def __init__(self, client, tracking_uri: str) -> None:
+        self._client, self.tracking_uri = client, tracking_uri
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+
+@main.command("copy")
+@click.option("--from", "source_uri", required=True, help="Tracking URI to copy from.")
+@click.option("--to", "target_uri", required=True, help="Tracking URI to copy into.")
+@click.option(
+    "--experiment",
+    "-e",
+    "experiments",
+    multiple=True,
+    help="Copy only this experiment (by name; repeatable). Default: all active ones.",
+)
+@click.option("--dry-run", is_flag=True, help="Print what would be copied; write nothing.")
+@click.option(
+    "--mapping-file",
+    type=click.Path(dir_okay=False),
+    default="minitrack-copy-mapping.json",
+    show_default=True,
+    help="Where to save the source -> target id mapping (JSON).",
+)
+@click.option("--no-progress", is_flag=True, help="No progress bars.")
+def copy_command(source_uri, target_uri, experiments, dry_run, mapping_file, no_progress):
+    """Copy experiments, runs, artifacts, logged models and the registry between stores.
+
+    Either URI may be sqlite:///... or http(s)://... (minitrack or MLflow). Running it
+    again copies only what is new: finished runs already copied are skipped, runs that
+    were still running (or interrupted) are brought up to date.
+    """
+    import tempfile
+
+    from minitrack.copy import copy_store
+
+    bars = _Bars(enabled=not no_progress and not dry_run)
+    try:
+        with tempfile.TemporaryDirectory(prefix="minitrack-copy-") as scratch:
+            source = _copy_client(source_uri, "--from", dry_run, scratch)
+            target = _copy_client(target_uri, "--to", dry_run, scratch)
+            report = copy_store(
+                source, target, list(experiments) or None, dry_run=dry_run, progress=bars
+            )
+    except MinitrackException as e:
+        _fail(e)
+    finally:
+        bars.close()
+    _print_copy_report(report, mapping_file)
+    if report.failed:
+        raise SystemExit(1)
+
+
+def _print_copy_report(report, mapping_file: str) -> None:
+    verb = "would copy" if report.dry_run else "copied"
+    click.echo(f"{report.source} -> {report.target}")
+    click.echo(
+        f"runs: {len(report.created)} new, {len(report.updated)} brought up to date, "
+        f"{len(report.skipped)} already copied, {len(report.failed)} failed"
+        + ("" if report.dry_run else f"; {report.bytes_copied} artifact bytes {verb}")
+    )
+    click.echo(
+        f"registry: {report.models_created} new models, {report.versions_created} new versions"
+    )
+    if report.dry_run:
+        for run_id in report.created:
+            click.echo(f"  would create a copy of run {run_id}")
+        for run_id in report.updated:
+            click.echo(f"  would bring run {run_id} up to date")
+        return
+    for src, dst in report.runs.items():
+        click.echo(f"  run {src} -> {dst}")
+    for name, moved in report.renumbered().items():
+        for src, dst in moved.items():
+            click.echo(f"  model {name!r}: version {src} -> version {dst}")
+    for note in report.notes:
+        click.echo(f"note: {note}", err=True)
+    for run_id, error in report.failed.items():
+        click.echo(f"FAILED run {run_id}: {error}", err=True)
+    report.save_mapping(mapping_file)
+    click.echo(f"mapping saved to {mapping_file}")
 
 
 def _load_plugins() -> None:

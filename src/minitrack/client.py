@@ -11,9 +11,8 @@ import os
 import time
 
 from minitrack import validation
-from minitrack.artifacts.local import LocalArtifactRepository
 from minitrack.artifacts.paths import file_path
-from minitrack.artifacts.runs import run_repository
+from minitrack.artifacts.runs import ArtifactRepository, repository_at, run_repository
 from minitrack.context import MLFLOW_PARENT_RUN_ID, MLFLOW_RUN_NAME, MLFLOW_USER
 from minitrack.entities import (
     Experiment,
@@ -360,16 +359,11 @@ class MlflowClient:
 
     # -- search ---------------------------------------------------------------------------
 
-    def _matching_run_ids(
-        self, experiment_ids, filter_string, run_view_type, max_results, order_by, offset=0
-    ) -> list[str]:
+    def _search_args(self, experiment_ids, filter_string, run_view_type, order_by):
+        """Validated (experiment ids, filter, view type, order_by) of a run search."""
         ids = validation.experiment_ids(experiment_ids)
         ViewType.stages(run_view_type)
-        if not ids:
-            return []
-        return self._store.search_run_ids(
-            ids, _filter(filter_string), run_view_type, max_results, _order_by(order_by), offset
-        )
+        return ids, _filter(filter_string), run_view_type, _order_by(order_by)
 
     def search_runs(
         self,
@@ -383,12 +377,18 @@ class MlflowClient:
         """A page of runs; pass ``result.token`` as ``page_token`` for the next page."""
         validation.max_results(max_results, validation.MAX_RESULTS_PER_SEARCH)
         offset = _decode_token(page_token)
-        ids = self._matching_run_ids(
-            experiment_ids, filter_string, run_view_type, max_results, order_by, offset
+        ids, filter_string, run_view_type, order_by = self._search_args(
+            experiment_ids, filter_string, run_view_type, order_by
         )
-        runs = self._store.load_runs(ids)
-        more = len(ids) == max_results
-        return PagedList(runs, _encode_token(offset + len(ids)) if more else None)
+        runs = (
+            self._store.search_runs(
+                ids, filter_string, run_view_type, max_results, order_by, offset
+            )
+            if ids
+            else []
+        )
+        more = len(runs) == max_results
+        return PagedList(runs, _encode_token(offset + len(runs)) if more else None)
 
     # minitrack's own: fluent search_runs asks for up to 100,000 runs in one query (paging
     # with OFFSET would sort the matches again per page), as runs or as DataFrame columns.
@@ -398,10 +398,10 @@ class MlflowClient:
         max_results=100_000, order_by=None,
     ) -> list[Run]:  # fmt: skip
         validation.max_results(max_results, 2**62)
-        ids = self._matching_run_ids(
-            experiment_ids, filter_string, run_view_type, max_results, order_by
-        )
-        return self._store.load_runs(ids)
+        args = self._search_args(experiment_ids, filter_string, run_view_type, order_by)
+        if not args[0]:
+            return []
+        return self._store.search_runs(*args[:3], max_results, args[3])
 
     def search_runs_columns(
         self, experiment_ids, filter_string="", run_view_type=ViewType.ACTIVE_ONLY,
@@ -409,10 +409,10 @@ class MlflowClient:
     ) -> RunColumns:  # fmt: skip
         """The columns of fluent search_runs' DataFrame (see ``minitrack.frames``)."""
         validation.max_results(max_results, 2**62)
-        ids = self._matching_run_ids(
-            experiment_ids, filter_string, run_view_type, max_results, order_by
-        )
-        return self._store.run_columns(ids)
+        args = self._search_args(experiment_ids, filter_string, run_view_type, order_by)
+        if not args[0]:
+            return self._store.run_columns([])
+        return self._store.search_run_columns(*args[:3], max_results, args[3])
 
     # -- what the web UI and the CLI read (minitrack's own) ---------------------------------
 
@@ -455,7 +455,7 @@ class MlflowClient:
 
     # -- artifacts ------------------------------------------------------------------------
 
-    def _artifacts(self, run_id: str) -> LocalArtifactRepository:
+    def _artifacts(self, run_id: str) -> ArtifactRepository:
         return run_repository(self._store, validation.run_id(run_id), self._artifacts_destination)
 
     def log_artifact(self, run_id: str, local_path: str, artifact_path: str | None = None) -> None:
@@ -783,6 +783,15 @@ class MlflowClient:
                 f"Invalid logged model status {status!r}: use 'READY' or 'FAILED'."
             )
         return self._store.finalize_logged_model(self.get_logged_model(model_id).model_id, status)
+
+    def log_model_artifacts(
+        self, model_id: str, local_dir: str, artifact_path: str | None = None
+    ) -> None:
+        """Upload a folder into a logged model's own artifact location (MLflow 3's call)."""
+        logged = self.get_logged_model(model_id)
+        repository_at(logged.artifact_location, self._store.server_url).log_folder(
+            local_dir, artifact_path
+        )
 
     def set_logged_model_tags(self, model_id: str, tags: dict) -> None:
         rows = [validation.registry_tag(k, v) for k, v in validation.mapping_items(tags, "tags")]

@@ -1,5 +1,8 @@
 """Tracking URIs, local artifact locations and ``runs:/`` URIs.
 
+A tracking URI is a SQLite file or a tracking server (``http://127.0.0.1:5000``,
+``https://host``), whose runs minitrack reads and writes through its REST API.
+
 Tracking URIs follow SQLAlchemy's SQLite form, as MLflow does:
 ``sqlite:///relative.db`` (relative to the working directory),
 ``sqlite:////absolute/path.db``, ``sqlite:///C:/Users/me/mlflow.db`` on Windows.
@@ -13,7 +16,6 @@ import ntpath
 import os
 import posixpath
 import re
-from urllib.parse import unquote
 
 from minitrack.exceptions import MinitrackException
 
@@ -48,6 +50,8 @@ def db_path_from_uri(uri: str, cwd: str | None = None) -> str:
             )
         # Drop '//' and driver options, then percent-decode once, as SQLAlchemy's URL
         # parsing (and so MLflow) does: 'sqlite:///a%20b.db' is the file 'a b.db'.
+        from urllib.parse import unquote  # on use: urllib.parse is not cheap to import
+
         rest = unquote(rest[2:].split("?", 1)[0])
         if rest in ("", "/", "/:memory:"):
             return ":memory:"
@@ -64,12 +68,60 @@ def db_path_from_uri(uri: str, cwd: str | None = None) -> str:
         path = local_path_from_uri(uri)
         return _plain_path(uri, path, cwd)
     scheme = _scheme(uri)
+    if scheme in ("http", "https"):
+        raise MinitrackException(
+            f"Tracking URI {uri!r} names a tracking server, not a SQLite file: this needs "
+            "a local store. Use 'sqlite:///mlflow.db' here."
+        )
     if scheme and len(scheme) > 1:  # one letter is a Windows drive
         raise MinitrackException(
-            f"Unsupported tracking URI {uri!r}: minitrack stores runs in a SQLite file. "
-            "Use 'sqlite:///mlflow.db' (or set MLFLOW_TRACKING_URI to such a URI)."
+            f"Unsupported tracking URI {uri!r}: minitrack stores runs in a SQLite file or on a "
+            "tracking server. Use 'sqlite:///mlflow.db' or 'http://127.0.0.1:5000' (or set "
+            "MLFLOW_TRACKING_URI to such a URI)."
         )
     return _plain_path(uri, uri, cwd)
+
+
+def is_server_uri(uri) -> bool:
+    """Whether a tracking URI names a tracking server (``http://``, ``https://``)."""
+    return isinstance(uri, str) and _scheme(uri.strip()) in ("http", "https")
+
+
+def server_url_from_uri(uri: str) -> str:
+    """``http(s)://host[:port][/prefix]`` of a server tracking URI, no trailing slash."""
+    from urllib.parse import urlsplit
+
+    uri = uri.strip()
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise MinitrackException(
+            f"Invalid tracking server URI {uri!r}: write it as 'http://127.0.0.1:5000' "
+            "(or https://host:port)."
+        )
+    if parts.username or parts.password:
+        raise MinitrackException(
+            "The tracking URI holds credentials (user:password@): put them in "
+            "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (or MLFLOW_TRACKING_TOKEN) "
+            "instead, and write the URI without them."
+        )
+    if parts.query or parts.fragment:
+        raise MinitrackException(
+            f"Invalid tracking server URI {uri!r}: write it without '?' or '#' parts, e.g. "
+            "'http://127.0.0.1:5000'."
+        )
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{parts.path}".rstrip("/")
+
+
+def check_tracking_uri(uri: str) -> None:
+    """Raise a clear MinitrackException unless ``uri`` is a usable tracking URI."""
+    if is_server_uri(uri):
+        server_url_from_uri(uri)
+    else:
+        db_path_from_uri(uri)
 
 
 def _plain_path(uri: str, path: str, cwd: str | None) -> str:
@@ -130,7 +182,7 @@ def proxy_path(uri: str) -> str:
     ``mlflow-artifacts:/1/abc/artifacts`` and ``mlflow-artifacts://host:5000/1/abc/artifacts``
     both give ``1/abc/artifacts`` (the host part only says which server, as in MLflow).
     """
-    from urllib.parse import urlsplit
+    from urllib.parse import unquote, urlsplit
 
     parts = urlsplit(uri)
     return unquote(parts.path).strip("/")
@@ -204,7 +256,7 @@ def set_tracking_uri(uri) -> None:
             f"Invalid tracking URI {uri!r}: pass a str or pathlib.Path, e.g. 'sqlite:///mlflow.db'."
         )
     uri = os.fspath(uri)
-    db_path_from_uri(uri)  # fail now, with a clear message, rather than at the first log call
+    check_tracking_uri(uri)  # fail now, with a clear message, rather than at the first log call
     _tracking_uri = uri
 
 

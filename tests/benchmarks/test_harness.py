@@ -111,3 +111,52 @@ def test_an_unknown_workload_is_refused_with_the_valid_names(tmp_path):
     assert done.returncode != 0
     assert "unknown workloads ['log_metrics']" in done.stderr
     assert "log_metric" in done.stderr and "search" in done.stderr
+
+
+def run_quick_server(tmp_path: Path, trackers: str) -> tuple[str, list[dict]]:
+    results_file = tmp_path / "results.json"
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "run.py"), "--quick", "--only", "server"]
+        + ["--trackers", trackers, "--json", str(results_file)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout, json.loads(results_file.read_text())["rows"]
+
+
+SERVER_ROWS = [
+    "server: first /health answer",
+    "server: CPU time until /health answers",
+    "server: sweep of 5 runs over HTTP",
+]
+
+
+@pytest.mark.mlflow
+def test_quick_server_run_logs_the_sweep_through_minitrack_server(tmp_path):
+    pytest.importorskip("mlflow")  # the sweep is logged by the real mlflow client
+    printed, rows = run_quick_server(tmp_path, "minitrack")
+
+    assert [row["workload"] for row in rows] == SERVER_ROWS
+    for row in rows:
+        assert row["minitrack"]["median"] > 0
+        assert row["mlflow"] is None
+        assert row["workload"] in printed
+    assert rows[2]["target"] == 5
+    # warm-up (2 runs) and 2 sweeps of 5, all of them on the server afterwards
+    assert rows[2]["notes"].endswith("runs on the server afterwards: minitrack 12")
+    assert "RSS after the sweeps: minitrack" in rows[0]["notes"]
+
+
+@pytest.mark.mlflow
+@pytest.mark.slow
+def test_quick_server_run_puts_mlflow_server_beside_minitrack_server(tmp_path):
+    pytest.importorskip("mlflow")
+    printed, rows = run_quick_server(tmp_path, "mlflow,minitrack")
+
+    for row in rows:
+        assert row["mlflow"]["median"] > 0 and row["minitrack"]["median"] > 0
+    assert "minitrack 12" in rows[2]["notes"] and "mlflow 12" in rows[2]["notes"]
+    assert "ratio" in printed

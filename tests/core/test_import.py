@@ -19,6 +19,8 @@ HEAVY = [
     "uvicorn",
     "click",
     "IPython",
+    "requests",
+    "urllib3",
 ]
 
 

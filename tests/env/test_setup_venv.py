@@ -21,10 +21,6 @@ import pytest
 pytestmark = pytest.mark.slow
 
 
-def repo_lessons() -> str:
-    return str(Path(__file__).resolve().parents[2] / "lessons")
-
-
 def notebook_reporting_its_python(path: Path) -> None:
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [
@@ -63,7 +59,7 @@ def test_setup_creates_env_replaces_stale_kernel_and_reruns_as_a_no_op(
     # what to run next, once, activation first, each as it works from here (tmp_path)
     assert first.stdout.count("activate it in each new terminal") == 1
     assert "  source env/bin/activate\n" in first.stdout
-    assert f"  jupyter lab {repo_lessons()}" in first.stdout
+    assert "  course start " in first.stdout
     assert "Without activating, give the full path: env/bin/course doctor" in first.stdout
 
     python = prefix / "bin" / "python"

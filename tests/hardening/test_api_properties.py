@@ -161,3 +161,47 @@ def test_metric_history(served, data, count, key):
 def test_api_not_found(served, parts, trailing):
     target = "/api/" + "/".join(parts) + ("/" if trailing else "")
     check(served, target)
+
+
+_model_names = st.one_of(
+    st.sampled_from(["taxi", "TAXI", "nope", "%2F", "a%2Fb"]), encoded(s.any_text), url_text
+)
+_registry_filters = st.one_of(
+    st.none(), encoded(s.filters(("tags.", "tag.", "attribute.", "")).filter(lambda f: f))
+)
+
+
+@given(
+    filter_string=_registry_filters,
+    order_by=st.lists(encoded(s.order_bys(("attribute.", "")).filter(lambda o: o)), max_size=2),
+    limit=_ints,
+    page_token=st.one_of(st.none(), encoded(s.page_tokens.filter(lambda t: t))),
+)
+def test_list_models(served, filter_string, order_by, limit, page_token):
+    target = "/api/models" + query(
+        ("filter", filter_string),
+        *(("order_by", o) for o in order_by),
+        ("limit", limit),
+        ("page_token", page_token),
+    )
+    check(served, target)
+
+
+@given(name=_model_names)
+def test_get_model(served, name):
+    check(served, f"/api/models/{name}")
+
+
+@given(
+    name=_model_names,
+    version=st.one_of(
+        st.sampled_from(["1", "2", "3", "0", "v2"]), encoded(s.tricky_ints), url_text
+    ),
+)
+def test_version_mlmodel(served, name, version):
+    check(served, f"/api/models/{name}/versions/{version}/mlmodel")
+
+
+@given(junk=st.one_of(st.none(), url_text))
+def test_store_info(served, junk):
+    assert check(served, "/api/store" + query(("x", junk))) == 200

@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from . import strategies as s
+from . import test_client_properties as client_properties
 
 MODEL_NAMES = st.one_of(
     st.sampled_from(["taxi", "other-model", "TAXI", " taxi", ""]), s.any_text, s.odd_objects
@@ -203,6 +204,13 @@ def test_get_logged_model(store, data):
 def test_finalize_logged_model(store, data, status):
     model_id = data.draw(st.one_of(st.just(store.logged_model_id), MODEL_IDS))
     store.call(store.client.finalize_logged_model, model_id, status)
+
+
+@given(data=st.data(), source=client_properties._sources, artifact_path=s.optional_paths)
+def test_log_model_artifacts(store, data, source, artifact_path):
+    model_id = data.draw(st.one_of(st.just(store.logged_model_id), MODEL_IDS))
+    local = client_properties._local_source(store, *source)
+    store.call(store.client.log_model_artifacts, model_id, local, artifact_path)
 
 
 @given(data=st.data(), tags=TAGS)

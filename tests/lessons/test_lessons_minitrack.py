@@ -197,3 +197,42 @@ def test_lesson_05_champion_loads_by_alias_and_scores_the_third_month(client):
     rmse = math.sqrt(sum(errors) / len(errors))
 
     assert 1 < rmse < 12  # minutes, as the lesson printed for the whole month
+
+
+def _printed(notebook: Path) -> str:
+    cells = json.loads(notebook.read_text())["cells"]
+    return "".join("".join(o.get("text", "")) for c in cells for o in c.get("outputs", []))
+
+
+def test_lesson_06_logged_the_sweep_through_its_server_and_registered_the_best(course_run):
+    folder, _ = course_run
+    server_store = minitrack.MlflowClient(tracking_uri=f"sqlite:///{folder / 'backend.db'}")
+    local_store = minitrack.MlflowClient(tracking_uri=runner.store_uri(folder))
+    alphas = by_number("06").fast["ALPHAS"]
+
+    experiment = server_store.get_experiment_by_name("tracking-in-practice")
+    sweep = server_store.search_runs([experiment.experiment_id], "tags.model = 'ridge'")
+    assert sorted(float(r.data.params["alpha"]) for r in sweep) == sorted(alphas)
+    assert {r.info.status for r in sweep} == {"FINISHED"}
+    best = min(sweep, key=lambda r: r.data.metrics["rmse"])
+    (version,) = server_store.search_model_versions("name = 'nyc-taxi-ridge'")
+    assert version.run_id == best.info.run_id
+    # Scenario 1 wrote one run to the local file, and the sweep none.
+    local = local_store.get_experiment_by_name("tracking-in-practice")
+    (only,) = local_store.search_runs([local.experiment_id])
+    assert only.data.params["alpha"] == str(alphas[0])
+    assert {r.info.run_id for r in sweep}.isdisjoint({only.info.run_id})
+
+
+def test_lesson_06_stopped_the_server_it_started(course_run):
+    import re
+    import socket
+
+    folder, _ = course_run
+    printed = _printed(folder / "06-tracking-in-practice.ipynb")
+    port = int(re.search(r"listening on http://127\.0\.0\.1:(\d+)", printed).group(1))
+
+    assert "server stopped: True" in printed
+    with socket.socket() as s, pytest.raises(OSError):
+        s.connect(("127.0.0.1", port))
+    assert "minitrack" in (folder / "server.log").read_text()

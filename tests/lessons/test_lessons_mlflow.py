@@ -72,3 +72,26 @@ def test_mlflow_registry_holds_the_model_with_both_aliases(mlflow_run, monkeypat
     assert {"validation_rmse", "test_rmse"} <= set(champion.tags)
     loaded = mlflow.pyfunc.load_model("models:/nyc-taxi-regressor@champion")
     assert loaded.metadata.flavors["xgboost"]
+
+
+def test_mlflow_server_of_lesson_06_holds_the_sweep_and_the_registered_model(
+    mlflow_run, monkeypatch, verdicts_of
+):
+    import mlflow
+
+    folder, _ = mlflow_run
+    uri = f"sqlite:///{folder / 'backend.db'}"  # what `mlflow server` wrote
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setattr("mlflow.tracking._tracking_service.utils._tracking_uri", None)
+    client = mlflow.MlflowClient(tracking_uri=uri)
+    experiment = client.get_experiment_by_name("tracking-in-practice")
+    sweep = client.search_runs([experiment.experiment_id], "tags.model = 'ridge'")
+    (version,) = client.search_model_versions("name = 'nyc-taxi-ridge'")
+
+    assert sorted(float(r.data.params["alpha"]) for r in sweep) == sorted(
+        by_number("06").fast["ALPHAS"]
+    )
+    assert version.run_id == min(sweep, key=lambda r: r.data.metrics["rmse"]).info.run_id
+    loaded = mlflow.pyfunc.load_model("models:/nyc-taxi-ridge/1")
+    assert loaded.metadata.flavors["sklearn"]
+    assert all(v["ok"] for v in verdicts_of(folder, "06-tracking-in-practice").values())

@@ -33,6 +33,7 @@ UV_DIR = Path("/tmp/uvtools/uv-only")  # a folder holding only uv, as CI install
 _CONDA = "conda is not installed here and no conda channel is reachable (see the README)"
 _WINDOWS = "Windows only"
 _SUITE = "the test suite itself, which is what is running this test"
+_VM = "for the class's VM, as root: "
 SKIP = {
     "bash Miniforge3-MacOSX-arm64.sh": "the Miniforge installer for macOS",
     "bash Miniforge3-MacOSX-x86_64.sh": "the Miniforge installer for macOS",
@@ -48,6 +49,8 @@ SKIP = {
     ".venv/bin/python -m pytest": _SUITE,
     '.venv/bin/python -m pytest -m "not slow"': _SUITE,
     ".venv/bin/python -m pytest tests/env": _SUITE,
+    "COURSE_FAST=1 .venv/bin/python -m pytest --nbmake lessons/": _SUITE
+    + "; every notebook runs under papermill on both trackers in tests/lessons",
     "scripts/lock-env": "conda-lock needs conda-forge, which is not reachable here",
     "git add conda-lock.yml": "follows scripts/lock-env",
     ".venv/bin/course lessons": "the full settings take about 7 minutes; `course lessons "
@@ -55,6 +58,23 @@ SKIP = {
     "course lessons": "the same command as `.venv/bin/course lessons`, skipped above",
     ".venv/bin/course data fetch": "downloads the TLC files: no internet here "
     "(test_data_download.py runs it against a local server)",
+    # The README's "one class, one server": commands for the class's VM.
+    ".venv/bin/minitrack server add-user --basic-auth-file users.txt student01": "asks for "
+    "a password twice at the terminal (tests/server covers add-user)",
+    ".venv/bin/minitrack server --backend-store-uri sqlite:///class.db --artifacts-destination "
+    "./class-artifacts --host 0.0.0.0 --port 5000 --basic-auth-file users.txt": "needs the "
+    "users.txt the add-user line writes (tests/server starts a server with a login)",
+    "sudo apt-get install -y postgresql": _VM + "installs PostgreSQL system-wide",
+    "sudo -u postgres createuser --pwprompt mlflow": _VM + "needs the PostgreSQL above",
+    "sudo -u postgres createdb --owner mlflow mlflow": _VM + "needs the PostgreSQL above",
+    "python3 -m venv ~/mlflow-server": _VM + "the VM's own MLflow environment",
+    '~/mlflow-server/bin/pip install mlflow "psycopg[binary]"': _VM + "downloads MLflow",
+    "~/mlflow-server/bin/mlflow server --backend-store-uri "
+    "postgresql+psycopg://mlflow:PASS@localhost:5432/mlflow --artifacts-destination "
+    "/srv/mlflow-artifacts --host 0.0.0.0 --port 5000 --app-name basic-auth": _VM
+    + "needs the PostgreSQL database above",
+    ".venv/bin/minitrack copy --from sqlite:///mlflow.db --to http://SERVER:5000": "needs the "
+    "class's server at SERVER (tests/scaleout copies into real servers)",
 }
 # Commands that may exit 1 and still have worked: the doctor says FAIL when a check fails.
 MAY_EXIT_1 = {
@@ -62,7 +82,7 @@ MAY_EXIT_1 = {
     "course check-code": "exits 1 when it finds calls that will not run: in the course folder "
     "it also reads tests/env/check_code_corpus/old, old code kept on purpose",
 }
-SERVERS = ("course start", "minitrack ui", "mlflow ui")
+SERVERS = ("course start", "minitrack ui", "mlflow ui", "bin/minitrack server")
 _COMMAND_START = re.compile(
     r"^(\.venv[/\\]|python3? |sh |bash |course |minitrack |mlflow |conda |mamba |micromamba "
     r"|powershell |Set-ExecutionPolicy |COURSE_FAST=|git |jupyter |scripts[/\\])"

@@ -15,28 +15,31 @@ from __future__ import annotations
 import os
 
 from minitrack import validation
+from minitrack.artifacts.http import is_served_uri
 from minitrack.artifacts.local import LocalArtifactRepository
 from minitrack.artifacts.paths import ArtifactPathError
-from minitrack.artifacts.runs import run_repository
+from minitrack.artifacts.runs import ArtifactRepository, repository_at, run_repository
 from minitrack.exceptions import RESOURCE_DOES_NOT_EXIST, MinitrackException
 from minitrack.store import get_store
 from minitrack.uris import get_tracking_uri, local_path_from_uri, parse_runs_uri
 
 
-def _repository(run_id: str, tracking_uri: str | None) -> LocalArtifactRepository:
+def _repository(run_id: str, tracking_uri: str | None) -> ArtifactRepository:
     store = get_store(tracking_uri or get_tracking_uri())
     return run_repository(store, validation.run_id(run_id))
 
 
 def run_artifact_dir(run_id: str, tracking_uri: str | None = None) -> str:
-    """The local folder holding a run's artifacts (may not exist yet)."""
+    """The local folder holding a run's artifacts (may not exist yet); for a run whose
+    artifacts are on a tracking server's proxy, their ``mlflow-artifacts:`` URI."""
     return _repository(run_id, tracking_uri).root
 
 
 def local_path(uri: str, tracking_uri: str | None = None) -> str:
-    """Where an artifact URI lives on disk, without copying.
+    """Where an artifact URI lives on disk, without copying a local store's files.
 
-    Accepts ``runs:/<run_id>/<path>``, a ``file:`` URI or a plain path.
+    Accepts ``runs:/<run_id>/<path>``, a ``file:`` URI or a plain path. A run whose
+    artifacts are on a tracking server is downloaded to a temporary folder first.
     """
     if isinstance(uri, str) and uri.startswith("runs:"):
         run_id, rel = parse_runs_uri(uri)
@@ -50,7 +53,15 @@ def local_path(uri: str, tracking_uri: str | None = None) -> str:
                 "MlflowClient().list_artifacts(run_id).",
                 RESOURCE_DOES_NOT_EXIST,
             ) from None
+    if isinstance(uri, str) and is_served_uri(uri):
+        return _proxy_repository(uri, tracking_uri).local_path("")
     return os.path.abspath(local_path_from_uri(os.fspath(uri)))
+
+
+def _proxy_repository(uri: str, tracking_uri: str | None) -> ArtifactRepository:
+    """A server's artifact-proxy location, reached through the current tracking server."""
+    store = get_store(tracking_uri or get_tracking_uri())
+    return repository_at(uri, store.server_url)
 
 
 def download_artifacts(
@@ -76,6 +87,8 @@ def download_artifacts(
             store = get_store(tracking_uri or get_tracking_uri())
             location = model_uri_location(store, artifact_uri)
             return download_artifacts(location, dst_path=dst_path, tracking_uri=tracking_uri)
+        if is_served_uri(artifact_uri):
+            return _proxy_repository(artifact_uri, tracking_uri).download("", dst_path)
         if not artifact_uri.startswith("runs:"):
             source = local_path(artifact_uri)
             if not os.path.exists(source):

@@ -3,19 +3,20 @@
 Every path goes through ``minitrack.artifacts.paths`` (the one rule) and every disk
 access through ``resolve_inside`` (the one boundary). Files are written to a temporary
 name beside their target and renamed into place, so a reader never sees half a file.
+``shutil`` and ``tempfile`` are imported where they are used: ``shutil`` alone brings bz2
+and lzma into ``import minitrack``.
 """
 
 from __future__ import annotations
 
 import os
 import posixpath
-import shutil
-import tempfile
 import uuid
 
 from minitrack.artifacts.paths import (
     ArtifactPathError,
     file_path,
+    folder_files,
     folder_path,
     read_path,
     resolve_inside,
@@ -92,13 +93,9 @@ class LocalArtifactRepository:
                 f"Cannot log artifacts from {local_dir!r}: no such folder. "
                 "Use log_artifact(...) for a single file."
             )
-        base = folder_path(artifact_path)
-        for here, _dirs, files in os.walk(local_dir):
-            sub = os.path.relpath(here, local_dir)
-            parts = [] if sub == "." else sub.split(os.sep)
-            folder = posixpath.join(base, *parts) if (base or parts) else ""
-            for name in files:
-                self.log_file(os.path.join(here, name), folder or None)
+        for folder, files in folder_files(local_dir, artifact_path):
+            for local_file in files:
+                self.log_file(local_file, folder or None)
             if not files:
                 self._folder(folder)
 
@@ -161,6 +158,9 @@ class LocalArtifactRepository:
 
     def download(self, path: str | None = None, dst_path: str | None = None) -> str:
         """Copy a file or folder out to ``dst_path`` (a new temporary folder if None)."""
+        import shutil
+        import tempfile
+
         source = self.local_path(path)
         rel = read_path(path)
         dst_root = os.path.abspath(dst_path) if dst_path else tempfile.mkdtemp(prefix="minitrack-")
@@ -174,6 +174,8 @@ class LocalArtifactRepository:
 
     def _copy_tree(self, rel: str, target: str) -> None:
         # Entry by entry through list(), so a link out of the run is never copied.
+        import shutil
+
         os.makedirs(target, exist_ok=True)
         for info in self.list(rel):
             name = posixpath.basename(info.path)
@@ -196,5 +198,7 @@ def _no_file_in_the_way(root: str, relative: str) -> None:
 
 
 def _copy_into(local_path: str, out) -> None:
+    import shutil
+
     with open(local_path, "rb") as source:
         shutil.copyfileobj(source, out, 1024 * 1024)

@@ -100,6 +100,18 @@ def read_path(path, what: str = "path") -> str:
     return _normal(_text(path, what), path, what)
 
 
+def folder_files(local_dir: str, artifact_path: str | None):
+    """What ``log_artifacts(local_dir, artifact_path)`` logs: ``(artifact folder, local files)``
+    per folder of ``local_dir``, top down, files sorted; a folder with no files included."""
+    base = folder_path(artifact_path)
+    for here, dirs, files in os.walk(local_dir):
+        dirs.sort()
+        sub = os.path.relpath(here, local_dir)
+        parts = [] if sub == "." else sub.split(os.sep)
+        folder = posixpath.join(base, *parts) if (base or parts) else ""
+        yield folder, [os.path.join(here, name) for name in sorted(files)]
+
+
 def _inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
@@ -132,6 +144,7 @@ def resolve_inside(root: str, relative: str, boundary: str | None = None) -> str
 __all__ = [
     "ArtifactPathError",
     "file_path",
+    "folder_files",
     "folder_path",
     "read_path",
     "resolve_inside",

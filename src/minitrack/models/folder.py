@@ -20,6 +20,7 @@ from minitrack.exceptions import RESOURCE_ALREADY_EXISTS, MinitrackException
 from minitrack.models.mlmodel import MLMODEL_FILE_NAME, PYFUNC_FLAVOR, Model, folder_size_bytes
 from minitrack.models.requirements import _python_version, infer_requirements, write_environment
 from minitrack.models.signature import first_rows, infer_signature, save_input_example
+from minitrack.uris import append_path
 
 DEFAULT_ARTIFACT_PATH = "model"
 LOG_MODEL_HISTORY_TAG = "mlflow.log-model.history"
@@ -153,7 +154,9 @@ def log_model_folder(
 
     The run is `run_id`, else the active run, else a new run (as MLflow's log_model does).
     Like MLflow 3, it also records a logged model (`models:/m-<id>`), here pointing at the
-    folder in the run's artifacts, so `runs:/<run_id>/<path>` keeps working too. With
+    folder in the run's artifacts, so `runs:/<run_id>/<path>` keeps working too. A
+    tracking server gives the logged model a folder of its own: the files go there too,
+    where MLflow 3 (and the server's registry) look for `models:/m-<id>`. With
     `registered_model_name`, the model is registered as a new version of that name.
     """
     from minitrack import fluent
@@ -174,12 +177,21 @@ def log_model_folder(
         model = save_model_folder(
             spec, local, run_id=run_id, artifact_path=artifact_path, **save_kwargs
         )
-        model.extra["model_id"] = model_id  # MLflow 3 writes it into MLmodel too
-        model.save(local / MLMODEL_FILE_NAME)
-        client.log_artifacts(run_id, str(local), artifact_path)
-    logged = client.create_logged_model(
-        run.info.experiment_id, name=artifact_path, source_run_id=run_id, model_id=model_id
-    )
+        # A tracking server picks the logged model's id and folder itself: ask for it
+        # before MLmodel is written, so MLmodel names the id the server knows.
+        logged = client.create_logged_model(
+            run.info.experiment_id, name=artifact_path, source_run_id=run_id, model_id=model_id
+        )
+        try:
+            model.extra["model_id"] = logged.model_id  # MLflow 3 writes it into MLmodel too
+            model.save(local / MLMODEL_FILE_NAME)
+            client.log_artifacts(run_id, str(local), artifact_path)
+            if logged.artifact_location != append_path(run.info.artifact_uri, artifact_path):
+                # The server's folder for it, where MLflow 3 looks for models:/m-<id>.
+                client.log_model_artifacts(logged.model_id, str(local))
+        except BaseException:
+            client.finalize_logged_model(logged.model_id, "FAILED")
+            raise
     _append_log_model_history(run_id, model)
     registered_version = None
     if registered_model_name is not None:

@@ -49,6 +49,24 @@ def _registry_location(uri: str) -> str:
         ) from error
 
 
+def _is_served_uri(uri: str) -> bool:
+    from minitrack.artifacts.http import is_served_uri
+
+    return is_served_uri(uri)
+
+
+def _proxy_folder(uri: str) -> Path:
+    """A model on a tracking server's artifact proxy, downloaded for this process."""
+    from minitrack import artifacts
+
+    try:
+        return Path(artifacts.local_path(uri))
+    except MinitrackException as error:
+        raise MinitrackException(
+            f"Cannot load model '{uri}': {error.message}", error.error_code
+        ) from error
+
+
 def resolve_model_uri(model_uri: str | Path) -> Path:
     """The local folder of a model, checked to be a model folder (it holds MLmodel)."""
     uri = str(model_uri)
@@ -63,6 +81,9 @@ def resolve_model_uri(model_uri: str | Path) -> Path:
         where = f"'{folder}' does not exist"
     elif uri.startswith("models:"):
         return resolve_model_uri(_registry_location(uri))
+    elif _is_served_uri(uri):
+        folder = _proxy_folder(uri)
+        where = f"the tracking server has nothing at '{uri}'"
     elif "://" in uri:
         raise MinitrackException(
             f"Cannot load model '{uri}': minitrack reads runs:/, models:/ and file: URIs and "

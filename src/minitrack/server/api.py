@@ -218,6 +218,7 @@ def store_info(request: Request) -> Response:
     )
 
 
+@_handle
 def list_models(request: Request) -> Response:
     """GET /api/models?filter=...&order_by=...: registered models, with the registry grammar."""
     q = request.query_params

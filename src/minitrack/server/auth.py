@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import os
 import re
 import secrets
@@ -27,6 +26,7 @@ import time
 from collections import OrderedDict
 
 from minitrack.exceptions import MinitrackException
+from minitrack.server.security import send_json_error
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 MIN_TOKEN_LENGTH = 16
@@ -245,7 +245,7 @@ class AuthMiddleware:
                 header = value.decode("latin-1")
         wait = self.auth.wait_s(address)
         if wait > 0 and header:
-            await _answer(
+            await send_json_error(
                 send,
                 429,
                 "REQUEST_LIMIT_EXCEEDED",
@@ -261,7 +261,7 @@ class AuthMiddleware:
                 else "This tracking server needs a login: set MLFLOW_TRACKING_USERNAME and "
                 "MLFLOW_TRACKING_PASSWORD (or MLFLOW_TRACKING_TOKEN) for the mlflow client."
             )
-            await _answer(
+            await send_json_error(
                 send,
                 401,
                 "UNAUTHENTICATED",
@@ -271,19 +271,3 @@ class AuthMiddleware:
             return
         scope.setdefault("state", {})["user"] = who
         await self.app(scope, receive, send)
-
-
-async def _answer(send, status: int, code: str, message: str, extra) -> None:
-    body = json.dumps({"error_code": code, "message": message}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                *extra,
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

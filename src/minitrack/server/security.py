@@ -110,7 +110,7 @@ class CrossSiteWriteMiddleware:
                 origin is not None and origin.split("://", 1)[-1].lower() != host.lower()
             )
             if foreign:
-                await _refuse(
+                await send_json_error(
                     send,
                     403,
                     "PERMISSION_DENIED",
@@ -121,7 +121,8 @@ class CrossSiteWriteMiddleware:
         await self.app(scope, receive, send)
 
 
-async def _refuse(send, status: int, code: str, message: str, extra=()) -> None:
+async def send_json_error(send, status: int, code: str, message: str, extra=()) -> None:
+    """Answer from a middleware in MLflow's error shape, without reaching the app."""
     body = json.dumps({"error_code": code, "message": message}).encode()
     await send(
         {

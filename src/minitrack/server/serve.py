@@ -62,7 +62,10 @@ def bind(host: str, port: int) -> socket.socket:
     if port and _answers(host, port):
         raise PortInUse(host, port, find_free_port(host, port))
     family, address = _address(host)
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on accepted sockets whose proto
+    # says TCP, and without it every reply after the first on a kept-alive connection
+    # waited ~40 ms (Nagle's algorithm against the client's delayed ACK).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     if sys.platform != "win32":
         # Lets a restarted server reuse a port in TIME_WAIT; never shares a live one.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -20,30 +20,30 @@ replace with a faster one.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
 
 from minitrack.entities import Experiment, Metric, Run, RunInfo, ViewType
 from minitrack.store.registry_base import AbstractRegistryStore
 
 
-@dataclass
 class RunColumns:
     """The columns of a search_runs DataFrame, one list per column key.
 
     ``run_ids`` fixes the row order. Every column is a pair ``(positions, values)``: the
     rows (indexes into ``run_ids``) that have a value, and those values. ``base`` holds
     ``experiment_id, status, artifact_uri, start_time, end_time`` (a value may be None);
-    ``metrics`` (floats,
-    NaN allowed), ``params`` and ``tags`` (str) are keyed by the logged key.
+    ``metrics`` (floats, NaN allowed), ``params`` and ``tags`` (str) are keyed by the
+    logged key. (A plain class: ``dataclasses`` would cost ``import minitrack`` 7 ms.)
     """
 
-    run_ids: list[str]
-    base: dict[str, tuple[list[int], list]] = field(default_factory=dict)
-    metrics: dict[str, tuple[list[int], list[float]]] = field(default_factory=dict)
-    params: dict[str, tuple[list[int], list[str]]] = field(default_factory=dict)
-    tags: dict[str, tuple[list[int], list[str]]] = field(default_factory=dict)
-
     BASE_COLUMNS = ("experiment_id", "status", "artifact_uri", "start_time", "end_time")
+    __slots__ = ("run_ids", "base", "metrics", "params", "tags")
+
+    def __init__(self, run_ids: list[str]) -> None:
+        self.run_ids = run_ids
+        self.base: dict[str, tuple[list[int], list]] = {}
+        self.metrics: dict[str, tuple[list[int], list[float]]] = {}
+        self.params: dict[str, tuple[list[int], list[str]]] = {}
+        self.tags: dict[str, tuple[list[int], list[str]]] = {}
 
     @classmethod
     def from_runs(cls, runs: list[Run]) -> RunColumns:
@@ -67,22 +67,36 @@ class RunColumns:
         return columns
 
 
-@dataclass(frozen=True)
 class ExperimentActivity:
     """How many active runs an experiment has, and when anything in it last happened (ms)."""
 
-    run_count: int
-    last_activity: int | None
+    __slots__ = ("run_count", "last_activity")
+
+    def __init__(self, run_count: int, last_activity: int | None) -> None:
+        self.run_count = run_count
+        self.last_activity = last_activity
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ExperimentActivity) and (
+            (self.run_count, self.last_activity) == (other.run_count, other.last_activity)
+        )
+
+    def __repr__(self) -> str:
+        return f"ExperimentActivity({self.run_count}, {self.last_activity})"
 
 
-@dataclass(frozen=True)
 class DeletedRun:
     """A run in the ``deleted`` lifecycle stage, as ``gc`` considers it (times in ms)."""
 
-    run_id: str
-    experiment_id: str
-    artifact_uri: str | None
-    deleted_time: int | None
+    __slots__ = ("run_id", "experiment_id", "artifact_uri", "deleted_time")
+
+    def __init__(
+        self, run_id: str, experiment_id: str, artifact_uri: str | None, deleted_time: int | None
+    ) -> None:
+        self.run_id = run_id
+        self.experiment_id = experiment_id
+        self.artifact_uri = artifact_uri
+        self.deleted_time = deleted_time
 
 
 class AbstractStore(AbstractRegistryStore, ABC):
@@ -92,6 +106,10 @@ class AbstractStore(AbstractRegistryStore, ABC):
 
     #: Where artifacts of new experiments go, as a local path or URI.
     artifact_root: str
+
+    #: The tracking server's base URL (``http(s)://host:port``) when the store is a client
+    #: of one, else None: ``mlflow-artifacts:`` artifact URIs resolve against it.
+    server_url: str | None = None
 
     @abstractmethod
     def describe(self) -> str:
@@ -239,6 +257,38 @@ class AbstractStore(AbstractRegistryStore, ABC):
     def run_columns(self, run_ids: list[str]) -> RunColumns:
         """search_runs' DataFrame columns for these runs."""
         return RunColumns.from_runs(self.load_runs(run_ids))
+
+    # A search and its results in one call: a store whose search already returns whole
+    # runs (a REST server's does) replaces these, saving a second round trip per run.
+
+    def search_runs(
+        self,
+        experiment_ids: list[str],
+        filter_string: str,
+        run_view_type: int,
+        max_results: int | None,
+        order_by: list[str] | None,
+        offset: int = 0,
+    ) -> list[Run]:
+        """The matching runs, in result order."""
+        ids = self.search_run_ids(
+            experiment_ids, filter_string, run_view_type, max_results, order_by, offset
+        )
+        return self.load_runs(ids)
+
+    def search_run_columns(
+        self,
+        experiment_ids: list[str],
+        filter_string: str,
+        run_view_type: int,
+        max_results: int | None,
+        order_by: list[str] | None,
+    ) -> RunColumns:
+        """search_runs' DataFrame columns for the matching runs, in result order."""
+        ids = self.search_run_ids(
+            experiment_ids, filter_string, run_view_type, max_results, order_by
+        )
+        return self.run_columns(ids)
 
     # -- UI: what the pages read, beyond the calls above -----------------------------------
 

@@ -28,7 +28,6 @@ import sys
 import threading
 import time
 import uuid
-from urllib.parse import quote
 
 from minitrack.context import MLFLOW_RUN_NAME, MLFLOW_USER
 from minitrack.entities import (
@@ -302,6 +301,8 @@ class SqliteStore(SqliteRegistryStore, AbstractStore):
         if path == ":memory:" or self._identity is None:
             return self._empty_store()
         self._check_location()
+        from urllib.parse import quote  # the UI's mode only: kept out of `import minitrack`
+
         conn = self._connect("file:" + quote(os.path.abspath(path)) + "?mode=ro", uri=True)
         try:
             conn.execute("PRAGMA query_only = 1")

@@ -27,7 +27,12 @@ from minitrack.artifacts.paths import ArtifactPathError, folder_path
 from minitrack.exceptions import RESOURCE_DOES_NOT_EXIST, MinitrackException
 from minitrack.server.rest import shapes
 from minitrack.server.rest.request import BodyTooLarge
-from minitrack.server.rest.routing import error_response, json_response, log_unexpected
+from minitrack.server.rest.routing import (
+    error_response,
+    json_response,
+    log_unexpected,
+    method_not_allowed,
+)
 
 PREFIX = "/api/2.0/mlflow-artifacts/artifacts"
 # What a browser may do with a downloaded artifact: show it, never run it.
@@ -127,8 +132,19 @@ async def list_files(request: Request) -> Response:
     )
 
 
+async def _listing_only(request: Request) -> Response:
+    return method_not_allowed(request, ["GET"])
+
+
+async def _files_only(request: Request) -> Response:
+    return method_not_allowed(request, ["GET", "PUT"])
+
+
 routes = [
     Route(PREFIX, list_files, methods=["GET"]),
     Route(PREFIX + "/{path:path}", download, methods=["GET"]),
     Route(PREFIX + "/{path:path}", upload, methods=["PUT"]),
+    # Any other method: 405 in MLflow's error shape (DELETE and multipart are not served).
+    Route(PREFIX, _listing_only, methods=["POST", "PUT", "PATCH", "DELETE"]),
+    Route(PREFIX + "/{path:path}", _files_only, methods=["POST", "PATCH", "DELETE"]),
 ]

@@ -14,7 +14,7 @@ import traceback
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
 
 from minitrack.exceptions import (
     INTERNAL_ERROR,
@@ -109,7 +109,7 @@ def _require_json(request: Request) -> None:
 
 
 async def request_fields(request: Request) -> Fields:
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         if request.query_params:
             return query_fields(request.query_params)
         # MLflow's client sends GET parameters as a query string; accept a JSON body too.
@@ -158,6 +158,48 @@ def not_found(request: Request) -> Response:
     )
 
 
+def method_not_allowed(request: Request, allowed) -> Response:
+    """405 in MLflow's error shape (MLflow's own server answers an HTML page here)."""
+    allowed = sorted(allowed)
+    response = error_response(
+        MinitrackException(
+            f"{request.url.path} takes {' or '.join(allowed)}, not {request.method}.",
+            "ENDPOINT_NOT_FOUND",
+        )
+    )
+    response.status_code = 405
+    response.headers["Allow"] = ", ".join(allowed)
+    return response
+
+
+# The methods the catch-all answers, so a wrong one gets JSON, not Starlette's text.
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+def dispatcher(handlers: dict):
+    """One endpoint for a path with several methods: the handler of the request's method."""
+    eps = {m: endpoint(h) for m, h in handlers.items()}
+
+    async def ep(request: Request) -> Response:
+        run = eps.get(request.method) or eps["GET"]  # Starlette lets HEAD in with GET
+        return await run(request)
+
+    return ep
+
+
+def fallback(known: list[Route]):
+    """The catch-all: 405 when a known path takes other methods, else 404."""
+
+    async def answer(request: Request) -> Response:
+        allowed = set()
+        for route in known:
+            if route.matches(request.scope)[0] == Match.PARTIAL:
+                allowed |= route.methods - {"HEAD"}
+        return method_not_allowed(request, allowed) if allowed else not_found(request)
+
+    return answer
+
+
 def routes(families) -> list[Route]:
     """One Route per (path, methods) under each prefix, for every family's ROUTES."""
     by_path: dict[str, dict[str, object]] = {}
@@ -167,18 +209,13 @@ def routes(families) -> list[Route]:
     out = []
     for path, handlers in by_path.items():
         if len(handlers) == 1:
-            (method, handler), = handlers.items()  # fmt: skip
+            (handler,) = handlers.values()
             ep = endpoint(handler)
         else:
-            eps = {m: endpoint(h) for m, h in handlers.items()}
-
-            async def ep(request: Request, eps=eps) -> Response:
-                return await eps[request.method](request)
-
+            ep = dispatcher(handlers)
         for prefix in PREFIXES:
             out.append(Route(prefix + path, ep, methods=list(handlers)))
+    catch_all = fallback(list(out))
     for prefix in PREFIXES:
-        out.append(
-            Route(prefix + "{rest:path}", not_found, methods=["GET", "POST", "PATCH", "DELETE"])
-        )
+        out.append(Route(prefix + "{rest:path}", catch_all, methods=METHODS))
     return out
