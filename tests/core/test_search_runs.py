@@ -130,8 +130,11 @@ def test_same_frame_shape_as_real_mlflow(tmp_path, monkeypatch):
 
     ours = fill(mlflow, f"sqlite:///{tmp_path / 'ours.db'}")
     monkeypatch.chdir(tmp_path)
-    # MLflow keeps set_tracking_uri in a module global: put it back after this test.
+    # MLflow keeps set_tracking_uri in a module global, and MLflow 3 also exports it as
+    # MLFLOW_TRACKING_URI: put both back after this test (servers started later inherit
+    # the environment).
     monkeypatch.setattr("mlflow.tracking._tracking_service.utils._tracking_uri", None)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     try:
         theirs = fill(mlflow_real, f"sqlite:///{tmp_path / 'theirs.db'}")
     finally:
