@@ -17,7 +17,7 @@ import time
 
 from minitrack.entities import Experiment, Metric, Run, RunInfo, ViewType
 from minitrack.exceptions import RESOURCE_DOES_NOT_EXIST, MinitrackException
-from minitrack.store.base import AbstractStore, RunColumns
+from minitrack.store.base import AbstractStore, DeletedRun, RunColumns
 from minitrack.store.http import client_for
 from minitrack.store.rest_json import (
     experiment_from_json,
@@ -276,3 +276,33 @@ class RestStore(RestRegistryStore, AbstractStore):
                 if error.error_code != RESOURCE_DOES_NOT_EXIST:
                     raise
         return out
+
+    # -- deleted things, and deleting them for good -------------------------------------
+    # MLflow's REST API lists deleted runs and experiments but neither says when they were
+    # deleted nor deletes anything for good: that is the server's own `gc`.
+
+    def deleted_runs(self, deleted_before=None, experiment_ids=None) -> list[DeletedRun]:
+        ids = experiment_ids or [
+            e.experiment_id for e in self.search_experiments(ViewType.ALL, None, None, None, 0)
+        ]
+        runs = self.search_runs(ids, "", ViewType.DELETED_ONLY, None, None) if ids else []
+        return [
+            DeletedRun(r.info.run_id, r.info.experiment_id, r.info.artifact_uri, None) for r in runs
+        ]
+
+    def deleted_experiments(self, deleted_before=None, experiment_ids=None) -> list[Experiment]:
+        found = self.search_experiments(ViewType.DELETED_ONLY, None, None, None, 0)
+        return [e for e in found if not experiment_ids or e.experiment_id in experiment_ids]
+
+    def _purge(self, what: str) -> None:
+        raise MinitrackException(
+            f"A tracking server deletes {what} for good with its own gc, on its machine: "
+            "`minitrack gc --tracking-uri sqlite:///<the server's file>` for minitrack server, "
+            f"`mlflow gc --backend-store-uri <its store>` for mlflow server ({self.server_url})."
+        )
+
+    def purge_run(self, run_id: str) -> None:
+        self._purge(f"run {run_id}")
+
+    def purge_experiment(self, experiment_id: str) -> None:
+        self._purge(f"experiment {experiment_id}")
