@@ -25,9 +25,9 @@ import posixpath
 
 from minitrack.artifacts.paths import (
     ArtifactPathError,
+    file_destination,
     file_path,
     folder_files,
-    folder_path,
     read_path,
 )
 from minitrack.entities import FileInfo
@@ -138,16 +138,8 @@ class HttpArtifactRepository:
         return f"{self.artifact_uri.rstrip('/')}/{rel}"
 
     def log_file(self, local_path: str, artifact_path: str | None = None) -> None:
+        folder, name = file_destination(local_path, artifact_path)
         local_path = os.fspath(local_path)
-        if not os.path.isfile(local_path):
-            raise MinitrackException(
-                f"Cannot log artifact {local_path!r}: it is a folder; use log_artifacts(...)."
-                if os.path.isdir(local_path)
-                else f"Cannot log artifact {local_path!r}: no such file. "
-                "Use log_artifacts(...) for a folder."
-            )
-        folder = folder_path(artifact_path)
-        name = os.path.basename(local_path)
         rel = file_path(posixpath.join(folder, name) if folder else name)
         # A fresh open file per attempt: the body streams, and a retry starts it again.
         self._put(rel, lambda: open(local_path, "rb"))  # noqa: SIM115 - closed per attempt

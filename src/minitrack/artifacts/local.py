@@ -15,9 +15,9 @@ import uuid
 
 from minitrack.artifacts.paths import (
     ArtifactPathError,
+    file_destination,
     file_path,
     folder_files,
-    folder_path,
     read_path,
     resolve_inside,
 )
@@ -72,16 +72,8 @@ class LocalArtifactRepository:
         return dest
 
     def log_file(self, local_path: str, artifact_path: str | None = None) -> None:
+        folder, name = file_destination(local_path, artifact_path)
         local_path = os.fspath(local_path)
-        if not os.path.isfile(local_path):
-            raise MinitrackException(
-                f"Cannot log artifact {local_path!r}: it is a folder; use log_artifacts(...)."
-                if os.path.isdir(local_path)
-                else f"Cannot log artifact {local_path!r}: no such file. "
-                "Use log_artifacts(...) for a folder."
-            )
-        folder = folder_path(artifact_path)
-        name = os.path.basename(local_path)
         rel = posixpath.join(folder, name) if folder else name
         dest = os.path.join(self._folder(folder), name)
         self._replace_with(dest, rel, lambda out: _copy_into(local_path, out))

@@ -112,6 +112,20 @@ def folder_files(local_dir: str, artifact_path: str | None):
         yield folder, [os.path.join(here, name) for name in sorted(files)]
 
 
+def file_destination(local_path, artifact_path: str | None) -> tuple[str, str]:
+    """Where ``log_artifact(local_path, artifact_path)`` puts a file: (folder, name), after
+    checking that ``local_path`` is a file (a folder goes through log_artifacts)."""
+    local_path = os.fspath(local_path)
+    if not os.path.isfile(local_path):
+        raise MinitrackException(
+            f"Cannot log artifact {local_path!r}: it is a folder; use log_artifacts(...)."
+            if os.path.isdir(local_path)
+            else f"Cannot log artifact {local_path!r}: no such file. "
+            "Use log_artifacts(...) for a folder."
+        )
+    return folder_path(artifact_path), os.path.basename(local_path)
+
+
 def _inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
@@ -143,6 +157,7 @@ def resolve_inside(root: str, relative: str, boundary: str | None = None) -> str
 
 __all__ = [
     "ArtifactPathError",
+    "file_destination",
     "file_path",
     "folder_files",
     "folder_path",
