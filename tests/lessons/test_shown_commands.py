@@ -82,7 +82,9 @@ MAY_EXIT_1 = {
     "course check-code": "exits 1 when it finds calls that will not run: in the course folder "
     "it also reads tests/env/check_code_corpus/old, old code kept on purpose",
 }
-SERVERS = ("course start", "minitrack ui", "mlflow ui", "bin/minitrack server")
+# Long-running commands: started, asked, stopped. The text also names `minitrack server`
+# bare (with the environment active), which must not be left running until the timeout.
+SERVERS = ("course start", "minitrack ui", "mlflow ui", "minitrack server")
 _COMMAND_START = re.compile(
     r"^(\.venv[/\\]|python3? |sh |bash |course |minitrack |mlflow |conda |mamba |micromamba "
     r"|powershell |Set-ExecutionPolicy |COURSE_FAST=|git |jupyter |scripts[/\\])"
