@@ -145,12 +145,6 @@ class HttpArtifactRepository:
         self._put(rel, lambda: open(local_path, "rb"))  # noqa: SIM115 - closed per attempt
 
     def log_folder(self, local_dir: str, artifact_path: str | None = None) -> None:
-        local_dir = os.fspath(local_dir)
-        if not os.path.isdir(local_dir):
-            raise MinitrackException(
-                f"Cannot log artifacts from {local_dir!r}: no such folder. "
-                "Use log_artifact(...) for a single file."
-            )
         for folder, files in folder_files(local_dir, artifact_path):
             for local_file in files:
                 self.log_file(local_file, folder or None)

@@ -79,12 +79,6 @@ class LocalArtifactRepository:
         self._replace_with(dest, rel, lambda out: _copy_into(local_path, out))
 
     def log_folder(self, local_dir: str, artifact_path: str | None = None) -> None:
-        local_dir = os.fspath(local_dir)
-        if not os.path.isdir(local_dir):
-            raise MinitrackException(
-                f"Cannot log artifacts from {local_dir!r}: no such folder. "
-                "Use log_artifact(...) for a single file."
-            )
         for folder, files in folder_files(local_dir, artifact_path):
             for local_file in files:
                 self.log_file(local_file, folder or None)

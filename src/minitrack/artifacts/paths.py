@@ -103,6 +103,12 @@ def read_path(path, what: str = "path") -> str:
 def folder_files(local_dir: str, artifact_path: str | None):
     """What ``log_artifacts(local_dir, artifact_path)`` logs: ``(artifact folder, local files)``
     per folder of ``local_dir``, top down, files sorted; a folder with no files included."""
+    local_dir = os.fspath(local_dir)
+    if not os.path.isdir(local_dir):
+        raise MinitrackException(
+            f"Cannot log artifacts from {local_dir!r}: no such folder. "
+            "Use log_artifact(...) for a single file."
+        )
     base = folder_path(artifact_path)
     for here, dirs, files in os.walk(local_dir):
         dirs.sort()
