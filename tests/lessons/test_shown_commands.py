@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -28,7 +29,7 @@ pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 DOCS = ("README.md", "lessons/README.md")
-UV_DIR = Path("/tmp/uvtools/uv-only")  # a folder holding only uv, as CI installs it
+UV = shutil.which("uv")  # .ci/run puts it on PATH
 
 _CONDA = "conda is not installed here and no conda channel is reachable (see the README)"
 _WINDOWS = "Windows only"
@@ -142,13 +143,17 @@ def test_every_skipped_command_is_still_shown_and_the_readme_states_the_rule():
 @pytest.fixture(scope="module")
 def clone(tmp_path_factory):
     """A fresh clone of this checkout's last commit, set up as the README's first line does."""
-    if not (UV_DIR / "uv").exists():
-        pytest.skip(f"needs uv in {UV_DIR} (the setup uses it to install quickly)")
+    if UV is None:
+        pytest.skip("needs uv on PATH (the setup uses it to install quickly; .ci/run has it)")
     root = tmp_path_factory.mktemp("student") / "course"
     home = root.parent / "home"
+    # uv alone on the clone's PATH: the folder it came from may hold another python3
+    uv_only = root.parent / "uv-only"
+    uv_only.mkdir()
+    (uv_only / "uv").symlink_to(UV)
     subprocess.run(["git", "clone", "-q", str(REPO), str(root)], check=True)
     cache = subprocess.run(
-        [str(UV_DIR / "uv"), "cache", "dir"], capture_output=True, text=True, check=True
+        [UV, "cache", "dir"], capture_output=True, text=True, check=True
     ).stdout.strip()
     env = {
         key: value
@@ -156,7 +161,7 @@ def clone(tmp_path_factory):
         if key not in ("VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONPATH", "COURSE_FAST", "JUPYTER_PATH")
         and not key.startswith(("COURSE_", "MLFLOW_", "JUPYTER_"))
     } | {
-        "PATH": os.pathsep.join([str(UV_DIR), "/usr/local/bin", "/usr/bin", "/bin"]),
+        "PATH": os.pathsep.join([str(uv_only), "/usr/local/bin", "/usr/bin", "/bin"]),
         "HOME": str(home),
         "JUPYTER_DATA_DIR": str(home / "jupyter"),
         "JUPYTER_PATH": str(home / "jupyter"),
