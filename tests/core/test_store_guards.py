@@ -12,7 +12,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -55,9 +54,8 @@ def run_in_store(tmp_path):
 
 def test_a_locked_store_says_so_then_fails_with_the_file_and_the_fix(run_in_store):
     uri, db, run_id = run_in_store
-    holder = _holding_lock(db, 30)
+    holder = _holding_lock(db, 60)
     try:
-        started = time.monotonic()
         done = subprocess.run(
             [sys.executable, "-c", LOG_ONE_METRIC, uri, run_id],
             capture_output=True,
@@ -65,7 +63,7 @@ def test_a_locked_store_says_so_then_fails_with_the_file_and_the_fix(run_in_stor
             timeout=60,
             env={**os.environ, "MINITRACK_LOCK_TIMEOUT": "4"},
         )
-        waited = time.monotonic() - started
+        gave_up_while_held = holder.poll() is None
     finally:
         holder.kill()
         holder.wait()
@@ -76,11 +74,14 @@ def test_a_locked_store_says_so_then_fails_with_the_file_and_the_fix(run_in_stor
     assert "MinitrackException" in done.stderr
     assert "stayed locked by another process for 4 s" in done.stderr
     assert "nothing was written" in done.stderr
-    assert waited < 30  # it gave up long before the holder let go
+    assert gave_up_while_held  # it gave up long before the holder let go
     assert MlflowClient(uri).get_run(run_id).data.metrics == {}
 
 
-def test_ctrl_c_stops_a_wait_for_the_lock_within_a_second(run_in_store):
+def test_ctrl_c_stops_a_wait_for_the_lock_while_the_lock_is_still_held(run_in_store):
+    # SQLite's own busy wait would hold off Ctrl+C until its timeout; minitrack's wait
+    # checks for it between short tries, so it stops while the other process still holds
+    # the lock, long before its 60 s wait or the holder's 60 s run out.
     uri, db, run_id = run_in_store
     holder = _holding_lock(db, 60)
     try:
@@ -94,15 +95,15 @@ def test_ctrl_c_stops_a_wait_for_the_lock_within_a_second(run_in_store):
         # Wait until it is waiting for the lock (it says so), then interrupt it.
         line = waiter.stderr.readline()
         assert "is locked by another process" in line
-        sent = time.monotonic()
         waiter.send_signal(signal.SIGINT)
         waiter.wait(timeout=30)
-        took = time.monotonic() - sent
+        still_held = holder.poll() is None
     finally:
         holder.kill()
         holder.wait()
     assert "KeyboardInterrupt" in waiter.stderr.read()
-    assert took < 1.0, f"Ctrl-C took {took:.2f} s to act"
+    assert still_held
+    assert MlflowClient(uri).get_run(run_id).data.metrics == {}
 
 
 def test_a_writer_that_finishes_in_time_is_simply_waited_for(run_in_store):
