@@ -20,3 +20,44 @@ def _environment_restored():
     if os.environ != before:
         os.environ.clear()
         os.environ.update(before)
+
+
+# --------------------------------------------------------------------------- real servers
+# One of each for the whole session: `mlflow server` takes 17-60 s to start here.
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory):
+    """A real ``mlflow server`` on a SQLite file; each test uses experiments of its own."""
+    pytest.importorskip("mlflow")
+    from tests.servers import MlflowServer
+
+    server = MlflowServer(tmp_path_factory.mktemp("mlflow-server"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL cluster (skipped, with the reason, where there is none)."""
+    from tests.servers import PostgresCluster, why_no_postgres
+
+    reason = why_no_postgres()
+    if reason:
+        pytest.skip(reason)
+    cluster = PostgresCluster()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def mlflow_on_postgres(postgres, tmp_path_factory):
+    """A real ``mlflow server`` on a PostgreSQL database, with its own artifact folder."""
+    pytest.importorskip("mlflow")
+    from tests.servers import MlflowServer
+
+    server = MlflowServer(
+        tmp_path_factory.mktemp("mlflow-on-postgres"), postgres.create_database("mlflow")
+    )
+    yield server
+    server.stop()

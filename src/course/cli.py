@@ -168,6 +168,13 @@ def _parameter(ctx, param, values):
     default=None,
     help="Folder of the lesson notebooks (default: ./lessons, else the kit's own).",
 )
+@click.option(
+    "--tracking-uri",
+    default=None,
+    metavar="URI",
+    help="Log to this tracking URI instead of a fresh SQLite file in the working folder, "
+    "e.g. the class's server: --tracking-uri http://HOST:5000.",
+)
 @click.option("--kernel", "kernel_name", default="exp-tracking", show_default=True)
 @click.option("--timeout", type=float, default=None, help="Seconds allowed per cell.")
 @click.option(
@@ -179,7 +186,9 @@ def _parameter(ctx, param, values):
     callback=_parameter,
     help="Set a parameter of every lesson that declares it, e.g. -p NUM_TRIALS=2.",
 )
-def lessons(fast, only, tracker, output, lessons_dir, kernel_name, timeout, parameters) -> None:
+def lessons(
+    fast, only, tracker, output, lessons_dir, tracking_uri, kernel_name, timeout, parameters
+) -> None:
     """Execute the lessons with papermill, showing their progress, and print a summary;
     exit 1 if one failed."""
     from course import runner
@@ -194,12 +203,13 @@ def lessons(fast, only, tracker, output, lessons_dir, kernel_name, timeout, para
             kernel_name=kernel_name,
             timeout=timeout,
             parameters=parameters,
+            tracking_uri=tracking_uri,
             echo=click.echo,
         )
     except runner.RunnerError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo("")
-    click.echo(runner.render_summary(results, tracker))
+    click.echo(runner.render_summary(results, tracker, tracking_uri))
     sys.exit(0 if all(result.ok for result in results) else 1)
 
 

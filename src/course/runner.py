@@ -280,16 +280,21 @@ def run_lesson(
     progress: bool = True,
     timeout: float | None = None,
     parameters: dict | None = None,
+    tracking_uri: str | None = None,
     echo=print,
 ) -> LessonResult:
-    """Execute one lesson into ``output_dir`` and report how it went."""
+    """Execute one lesson into ``output_dir`` and report how it went. It logs to
+    ``tracking_uri`` when given (a class's server, say), else to a SQLite file there."""
     import papermill
 
     lesson = lesson_for(notebook)
     output_dir.mkdir(parents=True, exist_ok=True)
-    uri = store_uri(output_dir)
     output = output_dir / notebook.name
-    injected = parameters_for(notebook, tracker, uri, fast, parameters)
+    injected = parameters_for(
+        notebook, tracker, tracking_uri or store_uri(output_dir), fast, parameters
+    )
+    # the runs are counted where the lesson logs them, `-p TRACKING_URI=...` included
+    uri = injected.get("TRACKING_URI", tracking_uri or store_uri(output_dir))
     before = trackers.count_runs(tracker, uri)
     started = time.perf_counter()
     status, message = "passed", ""
@@ -338,10 +343,12 @@ def run_lessons(
     progress: bool = True,
     timeout: float | None = None,
     parameters: dict | None = None,
+    tracking_uri: str | None = None,
     echo=print,
 ) -> list[LessonResult]:
     """Execute the lessons in order in a fresh folder; a failed lesson does not stop the
-    ones after it. ``parameters`` go to every lesson that declares them."""
+    ones after it. ``parameters`` go to every lesson that declares them. They log to
+    ``tracking_uri`` when given, else to a fresh SQLite file in that folder."""
     trackers.load(tracker)
     notebooks, notes = plan(lessons_dir or default_lessons_dir(), only)
     check_kernel(kernel_name)
@@ -355,7 +362,10 @@ def run_lessons(
     folder = fresh_output_dir(output_dir, fast)
     for note in notes:
         echo(note)
-    echo(f"Working folder (a fresh tracking store): {folder}")
+    if tracking_uri:
+        echo(f"Working folder: {folder}; the runs go to {tracking_uri}")
+    else:
+        echo(f"Working folder (a fresh tracking store): {folder}")
     results = []
     for number, notebook in enumerate(notebooks, start=1):
         expected = lesson_for(notebook).expected(fast)
@@ -373,6 +383,7 @@ def run_lessons(
             progress=progress,
             timeout=timeout,
             parameters=extra,
+            tracking_uri=tracking_uri,
             echo=echo,
         )
         echo(f"    {result.status} in {result.seconds:.1f} s" + _suffix(result.message))
@@ -390,9 +401,12 @@ def _suffix(message: str) -> str:
     return f" ({message})" if message else ""
 
 
-def render_summary(results: list[LessonResult], tracker: str = "minitrack") -> str:
+def render_summary(
+    results: list[LessonResult], tracker: str = "minitrack", tracking_uri: str | None = None
+) -> str:
     """A plain-text table (lesson, status, time, runs logged, where the executed copy is),
-    the verdict, and the command that opens the web UI on the store."""
+    the verdict, and where to browse the runs: the server's page, or the command that opens
+    the web UI on the store."""
     rows = [("lesson", "status", "time", "runs logged", "output")]
     for r in results:
         runs = "?" if r.runs_logged is None else str(r.runs_logged)
@@ -412,7 +426,13 @@ def render_summary(results: list[LessonResult], tracker: str = "minitrack") -> s
         lines.append(
             "The lesson passed." if len(results) == 1 else f"All {len(results)} lessons passed."
         )
-    if results:
+    if results and tracking_uri and tracking_uri.startswith(("http://", "https://")):
+        lines.append("")
+        lines.append(f"Browse these runs on the server: {tracking_uri}")
+    elif results and tracking_uri:
+        lines.append("")
+        lines.append(f"The runs are in {tracking_uri}.")
+    elif results:
         store = store_path(results[0].output.parent)
         lines.append("")
         lines.append(f"Browse these runs in the web UI ({tracker}, on http://127.0.0.1:5000):")

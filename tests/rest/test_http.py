@@ -19,8 +19,7 @@ import pytest
 
 import minitrack
 from minitrack import MinitrackException, MlflowClient
-
-from .conftest import free_port
+from tests.servers import free_port
 
 EXPERIMENT = {
     "experiment": {

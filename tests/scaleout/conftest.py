@@ -225,30 +225,3 @@ def filled(tmp_path):
     """A filled SQLite store: (uri, what fill_store made)."""
     uri = f"sqlite:///{tmp_path / 'source.db'}"
     return uri, fill_store(uri)
-
-
-@pytest.fixture(scope="session")
-def postgres():
-    """A throwaway PostgreSQL cluster for the whole session (skipped where there is none)."""
-    from .servers import PostgresCluster, why_no_postgres
-
-    reason = why_no_postgres()
-    if reason:
-        pytest.skip(reason)
-    cluster = PostgresCluster()
-    yield cluster
-    cluster.stop()
-
-
-@pytest.fixture(scope="session")
-def mlflow_on_postgres(postgres, tmp_path_factory):
-    """A real ``mlflow server`` with a PostgreSQL backend and its own artifact folder.
-
-    One for the session: it takes 17-60 s to start on a busy machine."""
-    from .servers import MlflowServer
-
-    server = MlflowServer(
-        tmp_path_factory.mktemp("mlflow-server"), postgres.create_database("mlflow")
-    )
-    yield server
-    server.stop()

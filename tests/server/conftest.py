@@ -98,33 +98,6 @@ def wait_healthy(server: Server, log_path: str, within_s: float) -> Server:
     raise RuntimeError(f"the server on port {server.port} did not start within {within_s:.0f} s")
 
 
-@dataclass
-class MlflowServer(Server):
-    """MLflow's own ``mlflow server``: its workers are children, so it stops as a group."""
-
-    def stop(self, sig=signal.SIGTERM) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, sig)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-
-
-def start_mlflow_server(folder: str) -> MlflowServer:
-    """Real MLflow (17-39 s to start here): one per test module, SQLite in ``folder``."""
-    port = free_port()
-    log_path = os.path.join(folder, f"mlflow-server-{port}.log")
-    log = open(log_path, "ab")  # noqa: SIM115 - the server process writes it while it runs
-    cmd = [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
-           "--backend-store-uri", "sqlite:///mlflow.db", "--workers", "1"]  # fmt: skip
-    proc = subprocess.Popen(cmd, cwd=folder, env=env(), stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)  # fmt: skip
-    server = MlflowServer(folder, port, proc, ["mlflow", "server"])
-    return wait_healthy(server, log_path, 120)
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     folder = str(tmp_path_factory.mktemp("server"))

@@ -13,7 +13,7 @@ import json
 import pytest
 import requests
 
-from tests.server.conftest import start_mlflow_server, start_server
+from tests.server.conftest import start_server
 
 pytest.importorskip("mlflow")
 from mlflow.protos.databricks_pb2 import ErrorCode  # noqa: E402
@@ -228,16 +228,14 @@ def _sweep(url: str) -> tuple[dict, dict]:
 
 
 @pytest.fixture(scope="module")
-def answers(tmp_path_factory):
+def answers(tmp_path_factory, mlflow_server):
     mt = start_server(str(tmp_path_factory.mktemp("minitrack")))
-    ml = start_mlflow_server(str(tmp_path_factory.mktemp("mlflow")))
     try:
         mt_ids, mt_answers = _sweep(mt.url)
-        _, ml_answers = _sweep(ml.url)
+        _, ml_answers = _sweep(mlflow_server.url)
         yield {"minitrack": mt_answers, "mlflow": ml_answers, "mt": mt, "mt_ids": mt_ids}
     finally:
         mt.stop()
-        ml.stop()
 
 
 @pytest.mark.slow

@@ -1,4 +1,12 @@
-"""A throwaway PostgreSQL cluster and a real ``mlflow server`` on it, for the copy tests.
+"""Real servers for the tests and the benchmarks: MLflow's own ``mlflow server`` and a
+throwaway PostgreSQL cluster. One copy of each, used by tests/conftest.py's session
+fixtures and by benchmarks/.
+
+``mlflow server`` takes 17-60 s to start on a busy 2-core machine, so the tests share one
+per backend for the whole session, and every test works in an experiment of its own.
+Its job runner is switched off (it would start worker processes nothing here uses), it
+runs one worker, and it serves artifacts through its ``mlflow-artifacts:`` proxy (its
+default), from a folder of its own.
 
 The cluster: ``initdb`` in a temporary folder, a free port, listening on 127.0.0.1 only,
 trust authentication for loopback connections only, run as the ``postgres`` user when the
@@ -23,12 +31,85 @@ import urllib.request
 from pathlib import Path
 
 SERVER_START_TIMEOUT = 240.0
+# What a test process may have set that must not reach a server it starts.
+CLIENT_VARIABLES = (
+    "MLFLOW_TRACKING_URI",
+    "MLFLOW_EXPERIMENT_ID",
+    "MLFLOW_EXPERIMENT_NAME",
+    "MLFLOW_TRACKING_USERNAME",
+    "MLFLOW_TRACKING_PASSWORD",
+    "MLFLOW_TRACKING_TOKEN",
+)
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+class MlflowServer:
+    """A real ``mlflow server`` on a free loopback port, in its own process group.
+
+    ``backend_uri`` defaults to a SQLite file in ``folder``."""
+
+    def __init__(self, folder: Path, backend_uri: str | None = None) -> None:
+        self.folder = Path(folder)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.backend_uri = backend_uri or f"sqlite:///{self.folder / 'backend.db'}"
+        self.artifacts = self.folder / "mlartifacts"
+        self.log_path = self.folder / "server.log"
+        self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
+        command = [
+            str(Path(sys.executable).parent / "mlflow"), "server",
+            "--backend-store-uri", self.backend_uri,
+            "--artifacts-destination", str(self.artifacts),
+            "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1",
+        ]  # fmt: skip
+        env = {k: v for k, v in os.environ.items() if k not in CLIENT_VARIABLES}
+        self.proc = subprocess.Popen(
+            command,
+            cwd=self.folder,
+            env={**env, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its uvicorn worker goes with it when it is stopped
+        )
+        started = time.monotonic()
+        self._wait()
+        self.start_seconds = time.monotonic() - started
+
+    def api(self, path: str) -> str:
+        return f"{self.url}/api/2.0/mlflow/{path}"
+
+    def _wait(self) -> None:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"mlflow server exited early:\n{self.output()}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as resp:
+                    if resp.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.5)
+        self.stop()
+        raise RuntimeError(f"mlflow server gave no answer in {SERVER_START_TIMEOUT:.0f} s")
+
+    def output(self) -> str:
+        self.log.flush()
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.log.close()
 
 
 def postgres_bin() -> Path | None:
@@ -65,7 +146,8 @@ def why_no_postgres() -> str | None:
 
 
 class PostgresCluster:
-    """``initdb`` + ``pg_ctl start`` in ``folder``; ``uri(db)`` for SQLAlchemy."""
+    """``initdb`` + ``pg_ctl start`` in a folder of its own; ``create_database(name)``
+    gives the SQLAlchemy URI of a new database."""
 
     def __init__(self) -> None:
         self.bin = postgres_bin()
@@ -109,61 +191,3 @@ class PostgresCluster:
             self._run("pg_ctl", "stop", "-D", str(self.data), "-m", "fast", "-w")
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)
-
-
-class MlflowServer:
-    """A real ``mlflow server`` on a free loopback port, in its own process group."""
-
-    def __init__(self, folder: Path, backend_uri: str) -> None:
-        self.folder = folder
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.artifacts = folder / "mlartifacts"
-        self.log_path = folder / "server.log"
-        self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
-        command = [
-            str(Path(sys.executable).parent / "mlflow"), "server",
-            "--backend-store-uri", backend_uri,
-            "--artifacts-destination", str(self.artifacts),
-            "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1",
-        ]  # fmt: skip
-        self.proc = subprocess.Popen(
-            command,
-            cwd=folder,
-            # its job runner would start worker processes these tests never use
-            env={**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        started = time.monotonic()
-        self._wait()
-        self.start_seconds = time.monotonic() - started
-
-    def _wait(self) -> None:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"mlflow server exited early:\n{self.output()}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.5)
-        self.stop()
-        raise RuntimeError(f"mlflow server gave no answer in {SERVER_START_TIMEOUT} s")
-
-    def output(self) -> str:
-        self.log.flush()
-        return self.log_path.read_text(errors="replace")[-4000:]
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        self.log.close()
