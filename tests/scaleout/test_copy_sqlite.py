@@ -13,7 +13,6 @@ import sys
 import time
 
 import numpy as np
-import pytest
 from click.testing import CliRunner
 
 import minitrack
@@ -315,22 +314,3 @@ def test_a_wide_run_is_copied_whole(tmp_path):
     copy_store(source, target)
 
     assert content(target) == content(source)
-
-
-@pytest.mark.slow
-def test_throughput_of_200_runs(tmp_path, capsys):
-    source_uri = f"sqlite:///{tmp_path / 'source.db'}"
-    fill_store(source_uri, runs=200, experiments=2)
-    source = minitrack.MlflowClient(source_uri)
-    target = new_target(tmp_path)
-
-    started = time.perf_counter()
-    report = copy_store(source, target)
-    seconds = time.perf_counter() - started
-
-    assert report.failed == {} and len(report.created) == 203
-    assert content(target) == content(source)
-    assert copy_store(source, target).created == []
-    with capsys.disabled():
-        print(f"\nsqlite -> sqlite: {203 / seconds:.1f} runs/s, "
-              f"{report.bytes_copied / seconds / 1e6:.2f} MB/s ({seconds:.1f} s)")  # fmt: skip
