@@ -9,8 +9,16 @@ variables are put back here, after every test, whoever set them.
 from __future__ import annotations
 
 import os
+import signal
 
 import pytest
+
+# Tests press Ctrl+C (SIGINT) on the processes they start, as a student would in a terminal.
+# A test run started in the background by a non-interactive shell inherits SIGINT ignored,
+# and so would every process it starts (Python then never raises KeyboardInterrupt): give
+# this process a handler again, so its children start with SIGINT's default, as in a terminal.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)

@@ -158,7 +158,7 @@ LESSONS: tuple[Lesson, ...] = (
         "06",
         "tracking-in-practice",
         "Tracking in practice",
-        "the three scenarios: a local file, `minitrack server`/`mlflow server` started from "
+        "the three scenarios: a local file, a local server (minitrack's or MLflow's) started from "
         "the notebook (a sweep and a registration through it), a team's shared server; "
         "one server for a class",
         checks.lesson_06,
