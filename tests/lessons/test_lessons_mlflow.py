@@ -1,5 +1,13 @@
 """The same lessons, unchanged, on real MLflow (TRACKER = "mlflow"): what students learn
-transfers as is."""
+transfers as is.
+
+Where the machine has PostgreSQL (CI installs it), they log to the team's server of the
+README's "One class, one server": a real ``mlflow server`` on PostgreSQL (tests/conftest.py's
+``mlflow_on_postgres``); elsewhere to a local SQLite file, as a student's laptop would. One
+run, not two: the server path is the one the local file's lacks (REST, PostgreSQL), and
+both go through MLflow's own SQLAlchemy store. tests/lessons/test_lessons_on_postgres.py
+then runs them again into the same server with minitrack's client of it.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +20,16 @@ pytestmark = [pytest.mark.slow, pytest.mark.mlflow]
 
 
 @pytest.fixture(scope="module")
-def mlflow_run(course_kernel, lessons_dir, tmp_path_factory):
+def mlflow_run(course_kernel, lessons_dir, tmp_path_factory, request):
+    """(working folder, results, the tracking URI the lessons logged to)."""
     pytest.importorskip("mlflow")
+    from tests.servers import why_no_postgres
+
     folder = tmp_path_factory.mktemp("lessons-mlflow")
+    if why_no_postgres() is None:
+        uri = request.getfixturevalue("mlflow_on_postgres").url
+    else:
+        uri = runner.store_uri(folder)
     results = runner.run_lessons(
         lessons_dir,
         folder,
@@ -22,12 +37,13 @@ def mlflow_run(course_kernel, lessons_dir, tmp_path_factory):
         fast=True,
         kernel_name=course_kernel,
         progress=False,
+        tracking_uri=uri,
     )
-    return folder, results
+    return folder, results, uri
 
 
 def test_every_lesson_passes_its_checks_on_mlflow(mlflow_run, verdicts_of):
-    folder, results = mlflow_run
+    folder, results, _ = mlflow_run
 
     assert [(r.lesson, r.status) for r in results] == [
         (lesson.name, "passed") for lesson in LESSONS
@@ -40,8 +56,7 @@ def test_every_lesson_passes_its_checks_on_mlflow(mlflow_run, verdicts_of):
 def test_mlflow_store_holds_the_sweep_and_a_loadable_model(mlflow_run, monkeypatch):
     import mlflow
 
-    folder, _ = mlflow_run
-    uri = runner.store_uri(folder)
+    _, _, uri = mlflow_run
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)  # MLflow resolves runs:/ models through it
     # ... unless an earlier test in this process called mlflow.set_tracking_uri: clear that.
     monkeypatch.setattr("mlflow.tracking._tracking_service.utils._tracking_uri", None)
@@ -59,8 +74,7 @@ def test_mlflow_store_holds_the_sweep_and_a_loadable_model(mlflow_run, monkeypat
 def test_mlflow_registry_holds_the_model_with_both_aliases(mlflow_run, monkeypatch):
     import mlflow
 
-    folder, _ = mlflow_run
-    uri = runner.store_uri(folder)
+    _, _, uri = mlflow_run
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.setattr("mlflow.tracking._tracking_service.utils._tracking_uri", None)
     client = mlflow.MlflowClient(tracking_uri=uri)
@@ -79,7 +93,7 @@ def test_mlflow_server_of_lesson_06_holds_the_sweep_and_the_registered_model(
 ):
     import mlflow
 
-    folder, _ = mlflow_run
+    folder, _, _ = mlflow_run
     uri = f"sqlite:///{folder / 'backend.db'}"  # what `mlflow server` wrote
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.setattr("mlflow.tracking._tracking_service.utils._tracking_uri", None)

@@ -142,11 +142,16 @@ def _every(search, **kwargs):
             return found
 
 
-def content(client, *, artifacts: bool = True) -> dict:
-    """Everything a copy must keep, ids replaced by run names (unique in fill_store)."""
+def content(client, *, artifacts: bool = True, like: dict | None = None) -> dict:
+    """Everything a copy must keep, ids replaced by run names (unique in fill_store).
+
+    ``like``: another ``content``; only its experiments and models are read (a team's
+    server holds other students' work too)."""
     out: dict = {"experiments": {}, "registry": {}}
     names = {}
     exps = _every(client.search_experiments, view_type=ViewType.ACTIVE_ONLY, max_results=100)
+    if like is not None:
+        exps = [e for e in exps if e.name in like["experiments"]]
     all_runs = {}
     for exp in exps:
         found = _every(client.search_runs, experiment_ids=[exp.experiment_id], max_results=500)
@@ -182,6 +187,8 @@ def content(client, *, artifacts: bool = True) -> dict:
         exp_tags = {k: v for k, v in exp.tags.items() if not k.startswith("mlflow.experiment")}
         out["experiments"][exp.name] = {"tags": exp_tags, "runs": runs}
     for model in _every(client.search_registered_models, max_results=100):
+        if like is not None and model.name not in like["registry"]:
+            continue
         versions = sorted(
             _every(
                 client.search_model_versions,
