@@ -48,6 +48,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_for_health(url: str, proc: subprocess.Popen, timeout: float, what: str) -> None:
+    """Until ``url``/health answers 200; RuntimeError when ``proc`` exits or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited early")
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{what} gave no answer on {url}/health within {timeout:.0f} s")
+
+
 class MlflowServer:
     """A real ``mlflow server`` on a free loopback port, in its own process group.
 
@@ -77,25 +92,15 @@ class MlflowServer:
             start_new_session=True,  # its uvicorn worker goes with it when it is stopped
         )
         started = time.monotonic()
-        self._wait()
+        try:
+            wait_for_health(self.url, self.proc, SERVER_START_TIMEOUT, "mlflow server")
+        except RuntimeError as exc:
+            self.stop()
+            raise RuntimeError(f"{exc}:\n{self.output()}") from None
         self.start_seconds = time.monotonic() - started
 
     def api(self, path: str) -> str:
         return f"{self.url}/api/2.0/mlflow/{path}"
-
-    def _wait(self) -> None:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"mlflow server exited early:\n{self.output()}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.5)
-        self.stop()
-        raise RuntimeError(f"mlflow server gave no answer in {SERVER_START_TIMEOUT:.0f} s")
 
     def output(self) -> str:
         self.log.flush()

@@ -69,6 +69,9 @@ class Server:
         self.url = f"http://127.0.0.1:{port}"
         self.log = log
         env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
+        # MLflow 3's server also starts a job runner and its worker processes, for features
+        # the lesson does not use: without them it starts sooner on a student's laptop.
+        env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
         # Its own process group (session), so stop() ends the workers MLflow spawns too.
         extra = (
             {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}

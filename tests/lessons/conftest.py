@@ -55,3 +55,22 @@ def _verdicts_of(folder, lesson: str) -> dict[str, dict]:
 def verdicts_of():
     """``verdicts_of(folder, lesson)``: the check-your-work verdicts a lesson saved, by item."""
     return _verdicts_of
+
+
+@pytest.fixture(scope="session")
+def run_fast_lessons(lessons_dir):
+    """``run_fast_lessons(folder, tracker, kernel, tracking_uri=None)``: every lesson, as
+    ``course lessons --fast`` runs them, quietly; the runner's results."""
+
+    def run(folder, tracker: str, kernel: str, tracking_uri: str | None = None):
+        return runner.run_lessons(
+            lessons_dir,
+            folder,
+            tracker=tracker,
+            fast=True,
+            kernel_name=kernel,
+            progress=False,
+            tracking_uri=tracking_uri,
+        )
+
+    return run

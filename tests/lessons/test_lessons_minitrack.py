@@ -20,17 +20,10 @@ EXPERIMENT = "nyc-taxi-experiment"
 
 
 @pytest.fixture(scope="module")
-def course_run(course_kernel, lessons_dir, tmp_path_factory):
+def course_run(course_kernel, run_fast_lessons, tmp_path_factory):
     """Every lesson run in order in one working folder, as `course lessons --fast` does."""
     folder = tmp_path_factory.mktemp("lessons")
-    results = runner.run_lessons(
-        lessons_dir,
-        folder,
-        tracker="minitrack",
-        fast=True,
-        kernel_name=course_kernel,
-        progress=False,
-    )
+    results = run_fast_lessons(folder, "minitrack", course_kernel)
     return folder, {result.lesson: result for result in results}
 
 

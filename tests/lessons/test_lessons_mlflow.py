@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.mlflow]
 
 
 @pytest.fixture(scope="module")
-def mlflow_run(course_kernel, lessons_dir, tmp_path_factory, request):
+def mlflow_run(course_kernel, run_fast_lessons, tmp_path_factory, request):
     """(working folder, results, the tracking URI the lessons logged to)."""
     pytest.importorskip("mlflow")
     from tests.servers import why_no_postgres
@@ -30,15 +30,7 @@ def mlflow_run(course_kernel, lessons_dir, tmp_path_factory, request):
         uri = request.getfixturevalue("mlflow_on_postgres").url
     else:
         uri = runner.store_uri(folder)
-    results = runner.run_lessons(
-        lessons_dir,
-        folder,
-        tracker="mlflow",
-        fast=True,
-        kernel_name=course_kernel,
-        progress=False,
-        tracking_uri=uri,
-    )
+    results = run_fast_lessons(folder, "mlflow", course_kernel, uri)
     return folder, results, uri
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import pytest
 
-from course import runner
 from course.lessons import LESSONS, by_number
 
 pytestmark = [pytest.mark.slow, pytest.mark.mlflow]
@@ -32,22 +31,15 @@ def _sweep_and_versions(client) -> tuple[list, list]:
 
 
 @pytest.fixture(scope="module")
-def student_run(mlflow_on_postgres, course_kernel, lessons_dir, tmp_path_factory):
+def student_run(mlflow_on_postgres, course_kernel, run_fast_lessons, tmp_path_factory):
     """(the server's URL, the runner's results, the server's sweep runs and model versions
     before this student's lessons)."""
     import mlflow
 
     url = mlflow_on_postgres.url
     before = _sweep_and_versions(mlflow.MlflowClient(url))
-    results = runner.run_lessons(
-        lessons_dir,
-        tmp_path_factory.mktemp("lessons-minitrack-on-postgres"),
-        tracker="minitrack",
-        fast=True,
-        kernel_name=course_kernel,
-        progress=False,
-        tracking_uri=url,
-    )
+    folder = tmp_path_factory.mktemp("lessons-minitrack-on-postgres")
+    results = run_fast_lessons(folder, "minitrack", course_kernel, url)
     return url, results, before
 
 

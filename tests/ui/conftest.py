@@ -9,15 +9,15 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests import servers
+from tests.servers import free_port
 
 HERE = Path(__file__).parent
 SECRET = "TOP-SECRET-do-not-serve-7f3a9c"
@@ -43,24 +43,12 @@ def minitrack_command() -> list[str]:
     return [str(script)]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def wait_for_health(url: str, proc: subprocess.Popen, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the server exited early: {proc.stderr.read()}")
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=1) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"no answer from {url}/health within {timeout}s")
+    try:
+        servers.wait_for_health(url, proc, timeout, "the server")
+    except RuntimeError as exc:
+        said = proc.stderr.read() if proc.poll() is not None else ""
+        raise RuntimeError(f"{exc}: {said}") from None
 
 
 class RunningServer:
