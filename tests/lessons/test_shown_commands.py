@@ -84,6 +84,8 @@ SKIP = {
     + "needs the PostgreSQL database above",
     ".venv/bin/minitrack copy --from sqlite:///mlflow.db --to http://SERVER:5000": "needs the "
     "class's server at SERVER (tests/scaleout copies into real servers)",
+    "course lessons --fast --tracking-uri http://SERVER:5000": "needs the class's server at "
+    "SERVER (tests/lessons/test_lessons_on_postgres.py runs it against a real one)",
 }
 # What the lessons print that cannot run here, by its ending (the script's path varies).
 PRINTED_SKIP = {
