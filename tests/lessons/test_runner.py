@@ -10,6 +10,7 @@ import nbformat
 import pytest
 from click.testing import CliRunner
 
+import minitrack
 from course import runner
 from course.cli import main
 
@@ -86,6 +87,33 @@ def test_cli_runs_every_lesson_and_exits_nonzero_when_one_fails(
     executed = nbformat.read(output / "01-broken.ipynb", as_version=4)
     (printing,) = [c for c in executed.cells if c.source == "print('about to fail')"]
     assert printing.outputs[0]["text"] == "about to fail\n"
+
+
+@pytest.mark.slow
+def test_tracking_uri_sends_the_runs_there_and_the_summary_says_where(course_kernel, tmp_path):
+    lessons = tmp_path / "lessons"
+    lessons.mkdir()
+    logs_one_run = (
+        "import minitrack\n"
+        "minitrack.set_tracking_uri(TRACKING_URI)\n"
+        "with minitrack.start_run():\n"
+        "    minitrack.log_metric('rmse', 1.0)"
+    )
+    write_lesson(lessons, "00-logs", logs_one_run, REPORT_OK.format(name="00-logs"))
+    class_store = f"sqlite:///{tmp_path / 'class.db'}"
+
+    result = CliRunner().invoke(
+        main,
+        ["lessons", "--lessons-dir", str(lessons), "--output", str(tmp_path / "build")]
+        + ["--tracking-uri", class_store],
+    )
+
+    assert result.exit_code == 0, result.output
+    assert f"the runs go to {class_store}" in result.output
+    assert f"The runs are in {class_store}." in result.output
+    (run,) = minitrack.MlflowClient(class_store).search_runs(["0"])
+    assert run.data.metrics == {"rmse": 1.0}
+    assert not (tmp_path / "build" / "mlflow.db").exists()
 
 
 @pytest.mark.slow
