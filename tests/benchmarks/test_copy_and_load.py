@@ -59,7 +59,7 @@ def test_quick_load_test_confirms_the_crossing_and_counts_every_call(tmp_path):
     one_student, verdict = rows
     assert one_student["workload"] == "load: 1 student, a logging call, server on SQLite"
     assert one_student["minitrack"]["median"] > 0
-    assert verdict["workload"] == "load: minitrack server (SQLite), first N with p99 > 0 µs: 1"
+    assert verdict["workload"] == "load: minitrack server (SQLite), first N with p99 > 0 ms: 1"
     steps = verdict["info"]["steps"]
     assert [(s["students"], s["attempt"]) for s in steps] == [(1, 1), (1, 2)]
     for step in steps:
