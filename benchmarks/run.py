@@ -3,7 +3,7 @@
     python benchmarks/run.py                  # everything (the first run fills a cache: minutes)
     python benchmarks/run.py --write-readme   # ... and record the tracking table in README.md
     python benchmarks/run.py --quick          # tiny sizes, only checks that the harness works
-    python benchmarks/run.py --only tracking  # just one of: tracking, autolog, ui, server
+    python benchmarks/run.py --only tracking  # one of: tracking, autolog, ui, server, copy, load
     python benchmarks/run.py --only tracking --workloads import,search  # a subset
 
 The tracking workloads run here (see bench_tracking.py). The other `bench_*.py` scripts
@@ -30,7 +30,13 @@ sys.path.insert(0, str(HERE))
 import bench_tracking  # noqa: E402
 from report import markdown_table, text_table  # noqa: E402
 
-OTHER_SCRIPTS = {"autolog": "bench_autolog.py", "ui": "bench_ui.py", "server": "bench_server.py"}
+OTHER_SCRIPTS = {
+    "autolog": "bench_autolog.py",
+    "ui": "bench_ui.py",
+    "server": "bench_server.py",
+    "copy": "bench_copy.py",
+    "load": "bench_load.py",
+}
 README = HERE / "README.md"
 # The README keeps two tables: stores on the disk (the default), and stores in memory.
 README_BLOCKS = {"disk": "tracking-results", "memory": "tracking-results-in-memory"}
@@ -41,7 +47,7 @@ def run_other(script: Path, quick: bool, trackers: str = "mlflow,minitrack") -> 
     with tempfile.TemporaryDirectory(prefix="bench-rows-") as tmp:
         rows_file = Path(tmp) / "rows.json"
         env = {**bench_tracking.child_env(), "BENCH_RESULTS_JSON": str(rows_file)}
-        env["BENCH_TRACKERS"] = trackers  # bench_server.py honours it
+        env["BENCH_TRACKERS"] = trackers  # bench_server, bench_copy, bench_load honour it
         if quick:
             env["BENCH_QUICK"] = "1"
         print(f"\n== {script.name} ==", flush=True)
