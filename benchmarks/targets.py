@@ -24,11 +24,11 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-# The one import of the test suite's server helpers (may move to a shared module).
+# The test suite's server helpers (tests/servers.py) start the same servers the tests use.
 import bench_server  # noqa: E402
 from workloads import sqlite_uri  # noqa: E402
 
-from tests.scaleout.servers import MlflowServer, PostgresCluster, why_no_postgres  # noqa: E402
+from tests.servers import MlflowServer, PostgresCluster, why_no_postgres  # noqa: E402
 
 # MLflow's telemetry off (no network here), one BLAS thread: as in the other benchmarks.
 QUIET_ENV = {
