@@ -24,10 +24,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-# The test suite's server helpers (tests/servers.py) start the same servers the tests use.
 import bench_server  # noqa: E402
 from workloads import sqlite_uri  # noqa: E402
 
+# the test suite's server helpers: the same servers, started the same way, as the tests use
 from tests.servers import MlflowServer, PostgresCluster, why_no_postgres  # noqa: E402
 
 # MLflow's telemetry off (no network here), one BLAS thread: as in the other benchmarks.
