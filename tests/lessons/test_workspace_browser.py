@@ -81,6 +81,7 @@ def lab(course_repo, course_kernel):
 def test_a_lesson_run_and_saved_in_jupyterlab_leaves_the_repository_clean(course_repo, lab):
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing: install it with `apt-get install -y chromium`")
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     url, token, said = lab
@@ -103,9 +104,18 @@ def test_a_lesson_run_and_saved_in_jupyterlab_leaves_the_repository_clean(course
         # the notebook opens on the course kernel, named as the README says
         page.wait_for_selector(".jp-Notebook", timeout=120_000)
         page.get_by_text("Python (exp-tracking)").first.wait_for(timeout=120_000)
+        # Run All before the kernel has started may queue nothing: wait until it is idle
+        page.wait_for_selector(
+            '.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=120_000
+        )
         page.locator(".lm-MenuBar-item", has_text="Run").first.click()
         page.locator(".lm-Menu-item", has_text="Run All Cells").first.click()
-        page.get_by_text("checks passed. Well done!").wait_for(timeout=300_000)
+        try:
+            page.get_by_text("checks passed. Well done!").wait_for(timeout=300_000)
+        except PlaywrightTimeout as exc:
+            errors = page.locator('[data-mime-type="application/vnd.jupyter.stderr"]')
+            said = errors.all_inner_texts()
+            raise AssertionError(f"the lesson did not pass; its stderr: {said}") from exc
         page.locator(".jp-Notebook").first.click()
         page.keyboard.press("Control+s")
         deadline = time.monotonic() + 60
