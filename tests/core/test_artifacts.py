@@ -157,3 +157,20 @@ def test_runs_uri_to_a_local_path_for_model_loading(client, tracking_uri):
 def test_non_local_artifact_locations_are_refused(tracking_uri):
     with pytest.raises(mlflow.MlflowException, match="keeps artifacts on the local disk"):
         mlflow.create_experiment("s3", artifact_location="s3://bucket/path")
+
+
+@pytest.mark.parametrize("path", ["\ud800", "plots/\udfff.png"])
+def test_a_lone_surrogate_in_a_path_is_refused_by_every_artifact_call(client, tmp_path, path):
+    # Found by the hypothesis run at 5,000 examples: it reached the file system and raised
+    # UnicodeEncodeError. Text with a lone surrogate names no file anywhere.
+    run_id = client.create_run("0").info.run_id
+    client.log_text(run_id, "kept", "notes.txt")
+    calls = [
+        lambda: client.list_artifacts(run_id, path),
+        lambda: client.log_text(run_id, "x", path),
+        lambda: client.download_artifacts(run_id, path, str(tmp_path)),
+    ]
+    for call in calls:
+        with pytest.raises(mlflow.MinitrackException, match="not a character a file name"):
+            call()
+    assert [f.path for f in client.list_artifacts(run_id)] == ["notes.txt"]

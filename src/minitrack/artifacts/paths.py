@@ -12,7 +12,7 @@ The rule is MLflow 3.17's, so a name that works there works here:
 
 Any other character is a character: ``a:b.txt``, ``a*b?.txt``, ``~backup.txt``, ``a#b``
 and, on POSIX, ``notes\\win.txt`` (on Windows a backslash separates folders, as there).
-A NUL is refused: no file system can hold it.
+A NUL and a lone surrogate (``'\\ud800'``) are refused: no file system can hold them.
 
 ``resolve_inside`` is the security boundary: a path is followed through symlinks and
 must land inside the run's artifact folder, and that folder itself must lie inside the
@@ -42,6 +42,13 @@ def _text(path, what: str) -> str:
         )
     if "\x00" in path:
         raise ArtifactPathError(f"Invalid {what} {path!r}: a path cannot hold a NUL character.")
+    try:  # a lone surrogate ('\ud800') is text no file system can name a file with
+        os.fsencode(path)
+    except UnicodeEncodeError as exc:
+        raise ArtifactPathError(
+            f"Invalid {what} {path!r}: {path[exc.start : exc.end]!r} at position {exc.start} is "
+            "not a character a file name can hold. Use ordinary text, e.g. 'plots/loss.png'."
+        ) from None
     if _WINDOWS:
         if ntpath.isabs(path) or ntpath.splitdrive(path)[0]:
             raise _absolute(path, what)
