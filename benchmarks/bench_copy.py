@@ -85,27 +85,18 @@ def describe(r: dict) -> str:
 
 def main() -> None:
     chosen = targets.chosen_targets(DEFAULT_TARGETS)
-    results: dict[str, dict] = {}
-    skipped: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="bench-copy-") as tmp:
         source_uri = sqlite_uri(Path(tmp) / "student.db")
         print(f"filling a minitrack store: {RUNS} runs, {STEPS}-step histories...", flush=True)
         started = time.perf_counter()
         made = copy_fill.fill(source_uri, RUNS, STEPS)
         print(f"  {made} in {time.perf_counter() - started:.1f} s", flush=True)
-        for target in chosen:
-            reason = targets.why_not(target)
-            if reason:
-                skipped[target.slug] = reason
-                print(f"  {target.label}: skipped, {reason}", flush=True)
-                continue
-            try:
-                results[target.slug] = r = measure(target, source_uri, Path(tmp) / target.slug)
-            except (OSError, RuntimeError) as exc:
-                skipped[target.slug] = f"failed: {exc!r}"
-                print(f"  {target.label}: FAILED {exc!r}", flush=True)
-                continue
-            print(f"  {target.label}: {describe(r)}", flush=True)
+        results, skipped = targets.measure_each(
+            chosen,
+            lambda target, folder: measure(target, source_uri, folder),
+            Path(tmp),
+            describe,
+        )
     report(results, skipped, made)
 
 

@@ -45,7 +45,6 @@ import statistics
 import sys
 import tempfile
 import time
-import traceback
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -330,8 +329,6 @@ def main() -> None:
     logging.getLogger("mlflow").setLevel(logging.WARNING)
 
     chosen = targets.chosen_targets(DEFAULT_TARGETS)
-    results: dict[str, dict] = {}
-    skipped: dict[str, str] = {}
     print(
         f"{TRIALS} trials per student, {PAUSE_S} s pause per trial, line at "
         f"p99 > {THRESHOLD_S * 1000:g} ms; students and server share this machine's "
@@ -340,18 +337,7 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
         warm_up_client(Path(tmp))
-        for target in chosen:
-            reason = targets.why_not(target)
-            if reason:
-                skipped[target.slug] = reason
-                print(f"  {target.label}: skipped, {reason}", flush=True)
-                continue
-            try:
-                results[target.slug] = ramp(target, Path(tmp) / target.slug)
-            except (OSError, RuntimeError) as exc:
-                skipped[target.slug] = f"failed: {exc!r}"
-                print(f"  {target.label}: FAILED {exc!r}", flush=True)
-                traceback.print_exc()
+        results, skipped = targets.measure_each(chosen, ramp, Path(tmp))
     report(results, skipped)
 
 

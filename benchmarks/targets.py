@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,6 +76,29 @@ def why_not(target: Target) -> str | None:
     return why_no_postgres() if target.backend == "PostgreSQL" else None
 
 
+def measure_each(chosen: list[Target], measure, folder: Path, describe=None):
+    """``measure(target, folder / slug)`` for each target this machine can run, saying how
+    each went: (results by slug, skipped: slug -> why)."""
+    results: dict[str, dict] = {}
+    skipped: dict[str, str] = {}
+    for target in chosen:
+        reason = why_not(target)
+        if reason:
+            skipped[target.slug] = reason
+            print(f"  {target.label}: skipped, {reason}", flush=True)
+            continue
+        try:
+            results[target.slug] = measure(target, folder / target.slug)
+        except (OSError, RuntimeError) as exc:
+            skipped[target.slug] = f"failed: {exc!r}"
+            print(f"  {target.label}: FAILED {exc!r}", flush=True)
+            traceback.print_exc()
+            continue
+        if describe:
+            print(f"  {target.label}: {describe(results[target.slug])}", flush=True)
+    return results, skipped
+
+
 @dataclass
 class Running:
     """A started server: its URL, and the processes whose CPU time is the server's."""
@@ -83,32 +107,35 @@ class Running:
     start_seconds: float
     pids: list[int]
 
+    def _processes(self):
+        """The server's processes and their children, as they are now."""
+        import psutil
+
+        for pid in self.pids:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                root = psutil.Process(pid)
+                yield from [root, *root.children(recursive=True)]
+
     def cpu_seconds(self) -> float:
         """User + system CPU seconds of the server's processes and their children so far
         (for PostgreSQL, the cluster's too)."""
         import psutil
 
         total = 0.0
-        for pid in self.pids:
+        for proc in self._processes():
             with contextlib.suppress(psutil.NoSuchProcess):
-                root = psutil.Process(pid)
-                for proc in [root, *root.children(recursive=True)]:
-                    with contextlib.suppress(psutil.NoSuchProcess):
-                        times = proc.cpu_times()
-                        total += times.user + times.system + times.children_user
-                        total += times.children_system
+                times = proc.cpu_times()
+                total += times.user + times.system + times.children_user
+                total += times.children_system
         return total
 
     def rss_mb(self) -> float:
         import psutil
 
         total = 0
-        for pid in self.pids:
+        for proc in self._processes():
             with contextlib.suppress(psutil.NoSuchProcess):
-                root = psutil.Process(pid)
-                for proc in [root, *root.children(recursive=True)]:
-                    with contextlib.suppress(psutil.NoSuchProcess):
-                        total += proc.memory_info().rss
+                total += proc.memory_info().rss
         return total / 2**20
 
 
