@@ -177,3 +177,21 @@ def test_a_device_is_not_called_a_folder(tmp_path):
     assert "/dev/null is not a folder" in str(err.value)
     with pytest.raises(minitrack.MinitrackException, match="not a regular file"):
         MlflowClient("sqlite:////dev/null")
+
+
+@pytest.mark.mlflow
+def test_a_minitrack_store_that_mlflow_tried_to_open_keeps_its_runs(tmp_path):
+    # `mlflow ui` in the course folder opens minitrack's mlflow.db (MLflow's default name):
+    # its migration adds alembic_version, then fails. The store must still open as ours.
+    mlflow = pytest.importorskip("mlflow")
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = MlflowClient(uri)
+    run_id = client.create_run("0").info.run_id
+    client.log_metric(run_id, "rmse", 1.5)
+    with pytest.raises(Exception, match="duplicate column name"):
+        mlflow.MlflowClient(uri).search_experiments()
+
+    again = MlflowClient(uri)
+    assert again.get_run(run_id).data.metrics == {"rmse": 1.5}
+    again.log_metric(run_id, "rmse", 1.25)
+    assert [m.value for m in again.get_metric_history(run_id, "rmse")] == [1.5, 1.25]

@@ -84,11 +84,8 @@ SKIP = {
     + "needs the PostgreSQL database above",
     ".venv/bin/minitrack copy --from sqlite:///mlflow.db --to http://SERVER:5000": "needs the "
     "class's server at SERVER (tests/scaleout copies into real servers)",
-    "mlflow server --backend-store-uri sqlite:///mlflow-real.db": "MLflow's server on port "
-    "5000, the first half of a two-terminal recipe; tests/servers.py starts the same command "
-    "on a free port for tests/scaleout, which copies into it",
-    "minitrack copy --from sqlite:///mlflow.db --to http://127.0.0.1:5000": "needs the MLflow "
-    "server of the line before, running (tests/scaleout copies into real servers)",
+    "minitrack copy --from sqlite:///mlflow.db --to http://127.0.0.1:5000": "needs a running "
+    "MLflow server on port 5000 (tests/scaleout copies into real servers)",
     "course lessons --fast --tracking-uri http://SERVER:5000": "needs the class's server at "
     "SERVER (tests/lessons/test_lessons_on_postgres.py runs it against a real one)",
 }

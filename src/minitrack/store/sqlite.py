@@ -337,7 +337,9 @@ class SqliteStore(SqliteRegistryStore, AbstractStore):
         return version, names
 
     def _refuse_foreign(self, version: int, names: set[str]) -> None:
-        if "alembic_version" in names:
+        # MLflow never sets user_version. A minitrack store that `mlflow ui` was pointed at
+        # gains MLflow's alembic_version table before MLflow's migration fails: still ours.
+        if "alembic_version" in names and version == 0:
             raise MinitrackException(
                 f"The file {self.db_path} is an MLflow database; minitrack keeps its own "
                 "schema. Use a separate file for minitrack, e.g. sqlite:///minitrack.db "
