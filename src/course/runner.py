@@ -290,11 +290,10 @@ def run_lesson(
     lesson = lesson_for(notebook)
     output_dir.mkdir(parents=True, exist_ok=True)
     output = output_dir / notebook.name
-    injected = parameters_for(
-        notebook, tracker, tracking_uri or store_uri(output_dir), fast, parameters
-    )
+    target = tracking_uri or store_uri(output_dir)
+    injected = parameters_for(notebook, tracker, target, fast, parameters)
     # the runs are counted where the lesson logs them, `-p TRACKING_URI=...` included
-    uri = injected.get("TRACKING_URI", tracking_uri or store_uri(output_dir))
+    uri = injected.get("TRACKING_URI", target)
     before = trackers.count_runs(tracker, uri)
     started = time.perf_counter()
     status, message = "passed", ""
