@@ -276,6 +276,11 @@ def start_run(
                 f"Remove the key {context.MLFLOW_RUN_NOTE} from the tags or omit the description."
             )
         user_tags[context.MLFLOW_RUN_NOTE] = description
+    # Every tag checked before anything is written: a resumed run must not be left RUNNING
+    # by a call that then refuses one of its tags.
+    for i, (key, value) in enumerate(user_tags.items()):
+        validation.validate_key("Tag", key, f"tags[{i}].key")
+        validation.tag_value(key, str(value))
     run_id = run_id or os.environ.pop("MLFLOW_RUN_ID", None)
     if run_id:
         existing = client.get_run(run_id)

@@ -247,3 +247,19 @@ def test_view_type_names_round_trip():
         assert ViewType.to_string(ViewType.from_string(name)) == name
     with pytest.raises(mlflow.MlflowException, match="Unknown view type 'SOME'"):
         ViewType.from_string("SOME")
+
+
+def test_resuming_a_run_with_a_bad_tag_leaves_it_as_it_was(tracking_uri):
+    # Found by the 5,000-example hypothesis run: the run was set RUNNING, then the tag refused.
+    with mlflow.start_run() as run:
+        mlflow.log_param("alpha", 0.1)
+    run_id = run.info.run_id
+    before = mlflow.get_run(run_id)
+
+    with pytest.raises(mlflow.MinitrackException, match="is 300 characters long"):
+        mlflow.start_run(run_id=run_id, tags={"x" * 300: "v"})
+
+    after = mlflow.get_run(run_id)
+    assert (after.info.status, after.info.end_time) == ("FINISHED", before.info.end_time)
+    assert (after.data.params, after.data.tags) == (before.data.params, before.data.tags)
+    assert mlflow.active_run() is None
