@@ -425,12 +425,14 @@ def render_summary(
         lines.append(
             "The lesson passed." if len(results) == 1 else f"All {len(results)} lessons passed."
         )
-    if results and tracking_uri and tracking_uri.startswith(("http://", "https://")):
+    if results and tracking_uri:
+        from minitrack.uris import is_server_uri
+
         lines.append("")
-        lines.append(f"Browse these runs on the server: {tracking_uri}")
-    elif results and tracking_uri:
-        lines.append("")
-        lines.append(f"The runs are in {tracking_uri}.")
+        if is_server_uri(tracking_uri):
+            lines.append(f"Browse these runs on the server: {tracking_uri}")
+        else:
+            lines.append(f"The runs are in {tracking_uri}.")
     elif results:
         store = store_path(results[0].output.parent)
         lines.append("")
