@@ -12,7 +12,7 @@ import time
 
 from minitrack import validation
 from minitrack.artifacts.paths import file_path
-from minitrack.artifacts.runs import ArtifactRepository, repository_at, run_repository
+from minitrack.artifacts.runs import repository_at, run_repository
 from minitrack.context import MLFLOW_PARENT_RUN_ID, MLFLOW_RUN_NAME, MLFLOW_USER
 from minitrack.entities import (
     Experiment,
@@ -35,8 +35,12 @@ from minitrack.exceptions import (
     RESOURCE_DOES_NOT_EXIST,
     MinitrackException,
 )
-from minitrack.store import ExperimentActivity, RunColumns, get_store, model_uris
+from minitrack.store import ExperimentActivity, RunColumns, get_store
 from minitrack.uris import ModelsUri, append_path, get_tracking_uri, is_models_uri, parse_models_uri
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (3 ms)
+if TYPE_CHECKING:
+    from minitrack.artifacts.runs import ArtifactRepository
 
 SEARCH_MAX_RESULTS_DEFAULT = 1000
 SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT = 100
@@ -681,6 +685,8 @@ class MlflowClient:
         self._store.delete_registered_model_alias(name, validation.model_alias(alias))
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        from minitrack.store import model_uris  # the registry's URIs: on first use
+
         return model_uris.version_by_alias(self._store, name, alias)
 
     def copy_model_version(self, src_model_uri: str, dst_name: str) -> ModelVersion:
@@ -712,6 +718,8 @@ class MlflowClient:
     def get_latest_versions(self, name: str, stages: list[str] | None = None) -> list[ModelVersion]:
         """Deprecated since MLflow 2.9: the newest version in each of ``stages`` (all)."""
         _warn_stages_deprecated("get_latest_versions")
+        from minitrack.store import model_uris  # the registry's URIs: on first use
+
         return model_uris.latest_versions(self._store, name, stages)
 
     def transition_model_version_stage(
@@ -844,10 +852,14 @@ class MlflowClient:
 
     def _model_version_for_uri(self, parsed: ModelsUri) -> ModelVersion:
         """The version a models:/<name>/... URI names (not for models:/m-<id>)."""
+        from minitrack.store import model_uris  # the registry's URIs: on first use
+
         return model_uris.version_for_uri(self._store, parsed)
 
     def _model_uri_location(self, model_uri: str) -> str:
         """Where the files of a models:/ URI are: a folder path, file: URI or runs:/ URI."""
+        from minitrack.store import model_uris  # the registry's URIs: on first use
+
         return model_uris.model_uri_location(self._store, model_uri)
 
     def _register_model(self, model_uri, name: str, tags: dict | None) -> ModelVersion:

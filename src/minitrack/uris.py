@@ -176,6 +176,21 @@ def is_proxy_uri(uri: str) -> bool:
     return isinstance(uri, str) and _scheme(uri) == PROXY_SCHEME
 
 
+# Where a tracking server serves its artifact proxy (MLflow's route).
+PROXY_PATH = "/api/2.0/mlflow-artifacts/artifacts"
+
+
+def is_served_uri(uri: str) -> bool:
+    """Whether an artifact URI is on a tracking server's artifact proxy: an
+    ``mlflow-artifacts:`` URI or a full URL of the proxy."""
+    from urllib.parse import urlsplit
+
+    if is_proxy_uri(uri):
+        return True
+    parts = urlsplit(uri)
+    return parts.scheme.lower() in ("http", "https") and PROXY_PATH in parts.path
+
+
 def proxy_path(uri: str) -> str:
     """The path an ``mlflow-artifacts:`` URI names under the server's destination.
 

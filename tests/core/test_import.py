@@ -50,6 +50,26 @@ def test_logging_a_run_loads_no_heavy_library_either(tmp_path):
     assert not loaded & set(HEAVY)
 
 
+# Only a tracking server's URI needs these; a student on a local file never pays for them.
+SERVER_ONLY = [
+    "minitrack.store.http",
+    "minitrack.store.rest",
+    "minitrack.artifacts.http",
+    "uuid",  # run ids come from os.urandom: uuid imports platform (3 ms)
+]
+
+
+def test_a_local_file_never_loads_the_server_client(tmp_path):
+    loaded = _modules_after(
+        "import minitrack as mlflow\n"
+        f"mlflow.set_tracking_uri('sqlite:///{tmp_path}/x.db')\n"
+        "with mlflow.start_run():\n"
+        "    mlflow.log_param('a', 1); mlflow.log_metric('m', 1.0)\n"
+    )
+    assert "minitrack.store.sqlite" in loaded
+    assert sorted(loaded & set(SERVER_ONLY)) == []
+
+
 def test_mlflow_names_are_where_students_look():
     assert minitrack.MlflowException is minitrack.MinitrackException
     assert exceptions.MlflowException is minitrack.MinitrackException

@@ -15,13 +15,16 @@ from __future__ import annotations
 import os
 
 from minitrack import validation
-from minitrack.artifacts.http import is_served_uri
 from minitrack.artifacts.local import LocalArtifactRepository
 from minitrack.artifacts.paths import ArtifactPathError
-from minitrack.artifacts.runs import ArtifactRepository, repository_at, run_repository
+from minitrack.artifacts.runs import repository_at, run_repository
 from minitrack.exceptions import RESOURCE_DOES_NOT_EXIST, MinitrackException
 from minitrack.store import get_store
-from minitrack.uris import get_tracking_uri, local_path_from_uri, parse_runs_uri
+from minitrack.uris import get_tracking_uri, is_served_uri, local_path_from_uri, parse_runs_uri
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (3 ms)
+if TYPE_CHECKING:
+    from minitrack.artifacts.runs import ArtifactRepository
 
 
 def _repository(run_id: str, tracking_uri: str | None) -> ArtifactRepository:

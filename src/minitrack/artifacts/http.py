@@ -14,8 +14,9 @@ a server lists are checked too before they become local file names, so a downloa
 never writes outside its destination. ``local_path`` (what loading a model needs)
 downloads into a temporary folder of this process, removed when it exits.
 
-Its standard-library helpers (``shutil``, ``tempfile``, ``mimetypes``, ``urllib``) are
-imported where they are used: this module is imported with ``minitrack``, a server is not.
+This module loads with the first run on a server (``artifacts.runs`` imports it there),
+and its standard-library helpers (``shutil``, ``tempfile``, ``mimetypes``, ``urllib``)
+where they are used.
 """
 
 from __future__ import annotations
@@ -33,21 +34,9 @@ from minitrack.artifacts.paths import (
 from minitrack.entities import FileInfo
 from minitrack.exceptions import RESOURCE_DOES_NOT_EXIST, MinitrackException
 from minitrack.store.http import client_for
-from minitrack.uris import is_proxy_uri, proxy_path
+from minitrack.uris import PROXY_PATH, is_proxy_uri, proxy_path
 
-PROXY_PATH = "/api/2.0/mlflow-artifacts/artifacts"
 _DOWNLOAD_CHUNK = 1024 * 1024
-
-
-def is_served_uri(uri: str) -> bool:
-    """Whether an artifact URI is on a tracking server's artifact proxy: an
-    ``mlflow-artifacts:`` URI or a full URL of the proxy."""
-    from urllib.parse import urlsplit
-
-    if is_proxy_uri(uri):
-        return True
-    parts = urlsplit(uri)
-    return parts.scheme.lower() in ("http", "https") and PROXY_PATH in parts.path
 
 
 def split_proxy_uri(uri: str, server_url: str | None) -> tuple[str, str]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import posixpath
-import uuid
 
 from minitrack.artifacts.paths import (
     ArtifactPathError,
@@ -97,7 +96,7 @@ class LocalArtifactRepository:
             )
         # os.open with 0o666 honours the umask, as a plain open() would (mkstemp's 0o600
         # would leave every artifact readable by its writer only).
-        temp = os.path.join(os.path.dirname(dest), f".minitrack-{uuid.uuid4().hex}")
+        temp = os.path.join(os.path.dirname(dest), f".minitrack-{os.urandom(16).hex()}")
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
         try:
             with os.fdopen(fd, "wb") as out:

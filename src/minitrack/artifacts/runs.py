@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import os
 
-from minitrack.artifacts.http import HttpArtifactRepository, is_served_uri
 from minitrack.artifacts.local import LocalArtifactRepository
 from minitrack.artifacts.paths import read_path, resolve_inside
 from minitrack.entities import Run
 from minitrack.exceptions import MinitrackException
 from minitrack.store.base import AbstractStore
-from minitrack.uris import is_local_uri, is_proxy_uri, proxy_path
+from minitrack.uris import is_local_uri, is_proxy_uri, is_served_uri, proxy_path
 
-ArtifactRepository = LocalArtifactRepository | HttpArtifactRepository
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (3 ms)
+if TYPE_CHECKING:  # the HTTP repository loads with the first run on a server
+    from minitrack.artifacts.http import HttpArtifactRepository
+
+    ArtifactRepository = LocalArtifactRepository | HttpArtifactRepository
 
 
 def _boundary(run: Run, experiment_location: str) -> str | None:
@@ -35,6 +38,12 @@ def proxied_folder(destination: str, uri: str) -> str:
     """The local folder of an ``mlflow-artifacts:`` URI under ``destination``, checked inside."""
     rel = read_path(proxy_path(uri), "artifact location")
     return resolve_inside(os.path.abspath(destination), rel)
+
+
+def _http_repository(uri: str, server_url: str | None) -> HttpArtifactRepository:
+    from minitrack.artifacts.http import HttpArtifactRepository
+
+    return HttpArtifactRepository(uri, server_url)
 
 
 def _out_of_reach(what: str, uri: str) -> MinitrackException:
@@ -68,7 +77,7 @@ def repository_for(
                 f"Run {run.info.run_id} keeps its artifacts at {uri!r}, on a tracking "
                 "server: use the server's http:// address as the tracking URI."
             )
-        return HttpArtifactRepository(uri, server_url)
+        return _http_repository(uri, server_url)
     raise _out_of_reach(f"Run {run.info.run_id} keeps its artifacts", uri)
 
 
@@ -77,7 +86,7 @@ def repository_at(location: str, server_url: str | None = None) -> ArtifactRepos
     if is_local_uri(location):
         return LocalArtifactRepository(location)
     if is_served_uri(location):
-        return HttpArtifactRepository(location, server_url)
+        return _http_repository(location, server_url)
     raise _out_of_reach("The artifacts are", location)
 
 

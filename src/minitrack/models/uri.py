@@ -11,6 +11,7 @@ from pathlib import Path
 
 from minitrack.exceptions import RESOURCE_DOES_NOT_EXIST, MinitrackException
 from minitrack.models.mlmodel import MLMODEL_FILE_NAME
+from minitrack.uris import is_served_uri
 
 RUNS_SCHEME = "runs:/"
 
@@ -49,12 +50,6 @@ def _registry_location(uri: str) -> str:
         ) from error
 
 
-def _is_served_uri(uri: str) -> bool:
-    from minitrack.artifacts.http import is_served_uri
-
-    return is_served_uri(uri)
-
-
 def _proxy_folder(uri: str) -> Path:
     """A model on a tracking server's artifact proxy, downloaded for this process."""
     from minitrack import artifacts
@@ -81,7 +76,7 @@ def resolve_model_uri(model_uri: str | Path) -> Path:
         where = f"'{folder}' does not exist"
     elif uri.startswith("models:"):
         return resolve_model_uri(_registry_location(uri))
-    elif _is_served_uri(uri):
+    elif is_served_uri(uri):
         folder = _proxy_folder(uri)
         where = f"the tracking server has nothing at '{uri}'"
     elif "://" in uri:

@@ -27,7 +27,6 @@ import stat
 import sys
 import threading
 import time
-import uuid
 
 from minitrack.context import MLFLOW_RUN_NAME, MLFLOW_USER
 from minitrack.entities import (
@@ -49,7 +48,7 @@ from minitrack.exceptions import (
     TEMPORARILY_UNAVAILABLE,
     MinitrackException,
 )
-from minitrack.store.base import AbstractStore, DeletedRun, ExperimentActivity, RunColumns
+from minitrack.store.base import AbstractStore, DeletedRun, ExperimentActivity, RunColumns, new_id
 from minitrack.store.schema import MIGRATIONS, SCHEMA_VERSION
 from minitrack.store.sqlite_registry import SqliteRegistryStore
 from minitrack.uris import DEFAULT_ARTIFACT_ROOT, append_path, resolve_artifact_location
@@ -772,7 +771,7 @@ class SqliteStore(SqliteRegistryStore, AbstractStore):
         tags[MLFLOW_RUN_NAME] = run_name
         user_id = user_id if user_id is not None else tags.get(MLFLOW_USER, "")
         start_time = _now_ms() if start_time is None else start_time
-        run_id = uuid.uuid4().hex
+        run_id = new_id()
 
         def work(conn):
             row = self._require_active_experiment(conn, exp_id, "create a run in")

@@ -12,7 +12,6 @@ from being given again), so every query over model_versions sees live versions o
 from __future__ import annotations
 
 import time
-import uuid
 
 from minitrack.entities import (
     LoggedModel,
@@ -28,6 +27,7 @@ from minitrack.exceptions import (
     RESOURCE_DOES_NOT_EXIST,
     MinitrackException,
 )
+from minitrack.store.base import new_id
 
 _MV_COLS = (
     "name, version, creation_time, last_updated_time, description, user_id, current_stage, "
@@ -586,7 +586,7 @@ class SqliteRegistryStore:
         model_id: str | None = None,
     ) -> LoggedModel:
         """A new logged model. ``artifact_location`` is where its files are (or will be)."""
-        model_id = model_id or f"m-{uuid.uuid4().hex}"
+        model_id = model_id or f"m-{new_id()}"
 
         def work(conn):
             now = _now_ms()
