@@ -1,4 +1,4 @@
-"""What every test leaves behind: the environment it found.
+"""What every test leaves behind: the environment it found; minitrack as a new process has it.
 
 Real MLflow exports ``set_tracking_uri`` and ``set_experiment`` as ``MLFLOW_TRACKING_URI`` and
 ``MLFLOW_EXPERIMENT_ID``; a server or CLI started by a later test inherits them and opens the
@@ -12,6 +12,9 @@ import os
 import signal
 
 import pytest
+
+import minitrack
+from minitrack import fluent, uris
 
 # Tests press Ctrl+C (SIGINT) on the processes they start, as a student would in a terminal.
 # A test run started in the background by a non-interactive shell inherits SIGINT ignored,
@@ -28,6 +31,35 @@ def _environment_restored():
     if os.environ != before:
         os.environ.clear()
         os.environ.update(before)
+
+
+# What points minitrack (or MLflow) at a store, a run or a server's account.
+TRACKER_VARIABLES = (
+    "MLFLOW_TRACKING_URI",
+    "MLFLOW_EXPERIMENT_NAME",
+    "MLFLOW_EXPERIMENT_ID",
+    "MLFLOW_RUN_ID",
+    "MLFLOW_TRACKING_USERNAME",
+    "MLFLOW_TRACKING_PASSWORD",
+    "MLFLOW_TRACKING_TOKEN",
+)
+
+
+@pytest.fixture
+def fresh_tracker(tmp_path, monkeypatch):
+    """minitrack's process state as a new process has it, working in ``tmp_path``; no run
+    is left active afterwards. The test folders make it autouse in their conftest."""
+    monkeypatch.chdir(tmp_path)
+    for var in TRACKER_VARIABLES:
+        monkeypatch.delenv(var, raising=False)
+    uris.set_tracking_uri(None)
+    fluent._active_experiment = None
+    fluent._last_active_run_id = None
+    yield
+    while minitrack.active_run():
+        minitrack.end_run()
+    uris.set_tracking_uri(None)
+    fluent._active_experiment = None
 
 
 # --------------------------------------------------------------------------- real servers

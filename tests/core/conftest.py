@@ -5,27 +5,11 @@ from __future__ import annotations
 import pytest
 
 import minitrack
-from minitrack import fluent, uris
 
 
 @pytest.fixture(autouse=True)
-def _fresh_process_state(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    for var in (
-        "MLFLOW_TRACKING_URI",
-        "MLFLOW_EXPERIMENT_NAME",
-        "MLFLOW_EXPERIMENT_ID",
-        "MLFLOW_RUN_ID",
-    ):
-        monkeypatch.delenv(var, raising=False)
-    uris.set_tracking_uri(None)
-    fluent._active_experiment = None
-    fluent._last_active_run_id = None
-    yield
-    while minitrack.active_run():
-        minitrack.end_run()
-    uris.set_tracking_uri(None)
-    fluent._active_experiment = None
+def _fresh_process_state(fresh_tracker):
+    """Each test in a folder of its own, with no tracking URI set (tests/conftest.py)."""
 
 
 @pytest.fixture

@@ -6,21 +6,12 @@ import numpy as np
 import pytest
 
 import minitrack
-from minitrack import fluent, uris
 
 
 @pytest.fixture(autouse=True)
-def _fresh_process_state(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    for var in ("MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_EXPERIMENT_ID"):
-        monkeypatch.delenv(var, raising=False)
+def _fresh_process_state(fresh_tracker, tmp_path):
+    """Each test in a folder of its own, on a new mlflow.db there."""
     minitrack.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
-    fluent._active_experiment = None
-    yield
-    while minitrack.active_run():
-        minitrack.end_run()
-    uris.set_tracking_uri(None)
-    fluent._active_experiment = None
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import minitrack
-from minitrack import fluent, uris
+from minitrack import uris
 from minitrack.copy import COPIED_FROM, COPY_STATE
 from minitrack.entities import Metric, Param, RunTag, ViewType
 
@@ -28,16 +28,8 @@ T0 = 1_700_000_000_000  # a fixed start, so start and end times are known exactl
 
 
 @pytest.fixture(autouse=True)
-def _fresh_process_state(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    for var in ("MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_EXPERIMENT_ID"):
-        monkeypatch.delenv(var, raising=False)
-    fluent._active_experiment = None
-    yield
-    while minitrack.active_run():
-        minitrack.end_run()
-    uris.set_tracking_uri(None)
-    fluent._active_experiment = None
+def _fresh_process_state(fresh_tracker):
+    """Each test in a folder of its own, with no tracking URI set (tests/conftest.py)."""
 
 
 def fill_store(uri: str, runs: int = 12, steps: int = 30, experiments: int = 2) -> dict:
