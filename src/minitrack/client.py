@@ -57,6 +57,11 @@ def _encode_token(offset: int) -> str:
     return base64.b64encode(json.dumps({"offset": offset}).encode()).decode()
 
 
+# A page token is minitrack's own offset. No store holds 2**53 rows, and a larger offset
+# (from a hand-made token) would overflow SQLite's 64-bit OFFSET.
+_MAX_PAGE_OFFSET = 2**53
+
+
 def _decode_token(token: str | None) -> int:
     if not token:
         return 0
@@ -64,7 +69,7 @@ def _decode_token(token: str | None) -> int:
 
     try:
         offset = json.loads(base64.b64decode(token))["offset"]
-        if isinstance(offset, int) and offset >= 0:
+        if isinstance(offset, int) and 0 <= offset <= _MAX_PAGE_OFFSET:
             return offset
     except Exception:
         pass

@@ -3,6 +3,8 @@ names the bad value (a JSON 400 or 404 over HTTP), and the store is left unchang
 
 from __future__ import annotations
 
+import base64
+import json
 from urllib.parse import urlencode
 
 import pytest
@@ -55,6 +57,27 @@ def test_start_time_out_of_range_is_refused(store, start_time):
 def test_end_time_out_of_range_is_refused(store):
     message = refused(store, store.client.set_terminated, store.running_run_id, end_time=2**64)
     assert "end_time" in message
+
+
+# Found by the 5,000-example run: a hand-made token past SQLite's 64-bit OFFSET.
+@pytest.mark.parametrize("offset", [2**63, 10**30])
+@pytest.mark.parametrize(
+    "search",
+    [
+        "search_runs",
+        "search_experiments",
+        "search_registered_models",
+        "search_model_versions",
+        "search_logged_models",
+    ],
+)
+def test_page_token_past_any_offset_is_refused(store, search, offset):
+    token = base64.b64encode(json.dumps({"offset": offset}).encode()).decode()
+    kwargs = {"experiment_ids": [store.experiment_id]} if search == "search_runs" else {}
+    message = refused(
+        store, getattr(store.client, search), max_results=1, page_token=token, **kwargs
+    )
+    assert "page_token" in message
 
 
 @pytest.mark.parametrize("where", ["key", "value"])
