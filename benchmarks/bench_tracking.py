@@ -126,11 +126,22 @@ def child_env() -> dict[str, str]:
 class Worker:
     """A `worker.py` process for one tracker, driven over its stdin/stdout."""
 
-    def __init__(self, tracker: str, work_dir: Path, profile_dir: Path | None = None):
+    def __init__(
+        self,
+        tracker: str,
+        work_dir: Path,
+        profile_dir: Path | None = None,
+        *,
+        label: str | None = None,
+        env: dict[str, str] | None = None,
+    ):
+        """``label`` names its stores and log (default: the tracker); ``env`` is added to
+        the child's environment (``bench_revisions.py`` points PYTHONPATH at a revision)."""
         self.tracker = tracker
-        self.store_dir = work_dir / tracker
+        label = label or tracker
+        self.store_dir = work_dir / label
         self.store_dir.mkdir()
-        self.log_path = work_dir / f"{tracker}.log"
+        self.log_path = work_dir / f"{label}.log"
         self.log = self.log_path.open("w")
         self.process = subprocess.Popen(
             [
@@ -142,9 +153,10 @@ class Worker:
             stdout=subprocess.PIPE,
             stderr=self.log,
             text=True,
-            env=child_env(),
+            env={**child_env(), **(env or {})},
         )
-        self.version = self._reply()["version"]
+        ready = self._reply()
+        self.version, self.path = ready["version"], ready["path"]
 
     def _reply(self) -> dict:
         line = self.process.stdout.readline()

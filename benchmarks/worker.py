@@ -95,7 +95,8 @@ def main() -> None:
     sys.stdout = sys.stderr
     os.chdir(args.store_dir)  # default artifact roots (./mlruns) land in the temp folder
     tracker = importlib.import_module(args.tracker)
-    replies.write(json.dumps({"ready": True, "version": tracker.__version__}) + "\n")
+    ready = {"ready": True, "version": tracker.__version__, "path": tracker.__file__}
+    replies.write(json.dumps(ready) + "\n")
     replies.flush()
     serve(tracker, args.store_dir, replies, args.profile_dir)
 

@@ -160,3 +160,42 @@ def test_quick_server_run_puts_mlflow_server_beside_minitrack_server(tmp_path):
         assert row["mlflow"]["median"] > 0 and row["minitrack"]["median"] > 0
     assert "minitrack 12" in rows[2]["notes"] and "mlflow 12" in rows[2]["notes"]
     assert "ratio" in printed
+
+
+@pytest.mark.skipif(
+    not (BENCHMARKS.parent / ".git").exists(), reason="needs a git checkout (git archive HEAD)"
+)
+def test_a_revision_runs_beside_the_working_tree_each_from_its_own_source(tmp_path):
+    results_file = tmp_path / "revisions.json"
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "bench_revisions.py"), "HEAD", "--quick"]
+        + ["--workloads", "import,log_metric", "--json", str(results_file)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "BENCH_CACHE_DIR": str(tmp_path / "cache")},
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads(results_file.read_text())
+    base, now = results["labels"]
+    assert base == f"minitrack@{results['revision'][:10]}" and now == "working tree"
+    # Each side imported its own copy: the revision's from git archive, the tree's src/.
+    revision_copy = tmp_path / "cache" / "revisions" / results["revision"] / "src"
+    assert results["imported_from"][base] == str(revision_copy / "minitrack" / "__init__.py")
+    assert results["imported_from"][now] == str(BENCHMARKS.parent / "src/minitrack/__init__.py")
+    assert [row["workload"] for row in results["rows"]] == ["import", "log_metric"]
+    for row in results["rows"]:
+        assert row[base]["median"] > 0 and row[now]["median"] > 0
+    assert "change" in done.stdout and "log_metric" in done.stdout
+
+
+def test_an_unknown_revision_is_refused_by_name(tmp_path):
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "bench_revisions.py"), "no-such-rev", "--quick"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "BENCH_CACHE_DIR": str(tmp_path / "cache")},
+        timeout=60,
+    )
+    assert done.returncode != 0
+    assert "'no-such-rev' is no commit" in done.stderr
