@@ -284,3 +284,37 @@ def test_errors_of_the_server_come_back_as_minitrack_exceptions(mlflow_server, e
         e.name for e in client.search_experiments(filter_string=f"name LIKE '{experiment_name}%'")
     ]
     assert names == [experiment_name + "-renamed"]
+
+
+def test_paging_through_a_server_fetches_each_result_about_once(
+    mlflow_server, experiment_name, monkeypatch
+):
+    """The next page starts at the server's token for it, not at the first result again."""
+    import requests
+
+    minitrack.set_tracking_uri(mlflow_server.url)
+    exp_id = minitrack.create_experiment(experiment_name)
+    client = MlflowClient()
+    made = [client.create_run(exp_id, start_time=1_700_000_000_000 + i) for i in range(23)]
+
+    asked = []  # max_results of every runs/search request that reaches the server
+    send = requests.Session.request
+
+    def counted(session, method, url, **kwargs):
+        if url.endswith("/runs/search"):
+            asked.append(kwargs["json"]["max_results"])
+        return send(session, method, url, **kwargs)
+
+    monkeypatch.setattr(requests.Session, "request", counted)
+    seen, token = [], None
+    while True:
+        page = client.search_runs([exp_id], max_results=5, page_token=token)
+        seen += [r.info.run_id for r in page]
+        token = page.token
+        if token is None:
+            break
+    # Newest first, every run once; the same order real MLflow's client pages in.
+    assert seen == [r.info.run_id for r in reversed(made)]
+    # 5 pages of at most 6 (one more, to know whether there is another page): each page
+    # costs its own results plus one, never the pages before it again.
+    assert sum(asked) <= 23 + 2 * 5, asked

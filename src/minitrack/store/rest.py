@@ -13,6 +13,7 @@ The registry and logged models are in ``rest_registry`` (a mixin), the JSON shap
 
 from __future__ import annotations
 
+import threading
 import time
 
 from minitrack.entities import Experiment, Metric, Run, RunInfo, ViewType
@@ -52,6 +53,9 @@ class RestStore(RestRegistryStore, AbstractStore):
         self.server_url = server_url_from_uri(tracking_uri)
         self.artifact_root = self.server_url  # the server decides where artifacts go
         self._http = client_for(self.server_url)
+        # (what was searched, position) -> the server's token for the results from there on
+        self._cursors: dict[tuple, str] = {}
+        self._cursors_lock = threading.Lock()
 
     def describe(self) -> str:
         return f"the tracking server at {self.server_url}"
@@ -68,22 +72,44 @@ class RestStore(RestRegistryStore, AbstractStore):
     def _call(self, method: str, endpoint: str, body: dict | None = None) -> dict:
         return self._http.request(method, f"{API}/{endpoint}", json=body)
 
-    def _paged(self, fetch, offset: int, max_results: int | None, page: int) -> list:
+    def _paged(self, fetch, offset: int, max_results: int | None, page: int, query: tuple) -> list:
         """Items ``[offset, offset + max_results)`` of a paged search, page by page.
 
         ``fetch(page_size, token) -> (items, next_token)``. The server's own tokens are
-        followed, whatever their form, so this works with any server.
+        followed, whatever their form, so this works with any server. ``query`` says what
+        was searched: the token at each position a search reaches is remembered for it, so
+        the next page (the client's ``offset + max_results``) starts there instead of at
+        the first result. The client asks for one result more than a page, to know whether
+        there is another, so the last request stops one short to leave a token at the
+        page's end.
         """
         wanted = None if max_results is None else offset + max_results
+        start, token = 0, None
+        if offset:
+            with self._cursors_lock:
+                token = self._cursors.get((query, offset))
+            start = offset if token is not None else 0
         found: list = []
-        token = None
-        while wanted is None or len(found) < wanted:
-            size = page if wanted is None else min(page, wanted - len(found))
+        while wanted is None or start + len(found) < wanted:
+            reached = start + len(found)
+            size = page if wanted is None else min(page, wanted - reached)
+            if wanted is not None and size == wanted - reached and size > 1:
+                size -= 1  # the page ends here: get a token for it
             items, token = fetch(size, token)
             found.extend(items)
             if not token or not items:
                 break
-        return found[offset:wanted]
+            self._remember_cursor(query, start + len(found), token)
+        return found[offset - start : None if wanted is None else wanted - start]
+
+    _CURSORS_KEPT = 256
+
+    def _remember_cursor(self, query: tuple, position: int, token: str) -> None:
+        with self._cursors_lock:
+            self._cursors.pop((query, position), None)
+            self._cursors[(query, position)] = token
+            while len(self._cursors) > self._CURSORS_KEPT:
+                del self._cursors[next(iter(self._cursors))]
 
     # -- experiments ------------------------------------------------------------------------
 
@@ -120,7 +146,8 @@ class RestStore(RestRegistryStore, AbstractStore):
             items = [experiment_from_json(e) for e in raw.get("experiments") or []]
             return items, raw.get("next_page_token")
 
-        return self._paged(fetch, offset, max_results, EXPERIMENTS_PAGE)
+        query = ("experiments", view_type, filter_string, tuple(order_by or ()))
+        return self._paged(fetch, offset, max_results, EXPERIMENTS_PAGE, query)
 
     def delete_experiment(self, experiment_id: str) -> None:
         self._post("experiments/delete", {"experiment_id": experiment_id})
@@ -251,7 +278,14 @@ class RestStore(RestRegistryStore, AbstractStore):
             raw = self._post("runs/search", body)
             return [run_from_json(r) for r in raw.get("runs") or []], raw.get("next_page_token")
 
-        return self._paged(fetch, offset, max_results, RUNS_PAGE)
+        query = (
+            "runs",
+            tuple(experiment_ids),
+            filter_string,
+            run_view_type,
+            tuple(order_by or ()),
+        )
+        return self._paged(fetch, offset, max_results, RUNS_PAGE, query)
 
     def search_run_ids(
         self, experiment_ids, filter_string, run_view_type, max_results, order_by, offset=0

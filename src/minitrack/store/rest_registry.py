@@ -135,7 +135,8 @@ class RestRegistryStore:
             found = [registered_model_from_json(m) for m in raw.get("registered_models") or []]
             return found, raw.get("next_page_token")
 
-        return self._paged(fetch, offset, max_results, REGISTRY_PAGE)
+        query = ("registered-models", filter_string, tuple(order_by or ()))
+        return self._paged(fetch, offset, max_results, REGISTRY_PAGE, query)
 
     def set_registered_model_tag(self, name: str, key: str, value: str) -> None:
         self._call("POST", "registered-models/set-tag", {"name": name, "key": key, "value": value})
@@ -216,7 +217,8 @@ class RestRegistryStore:
             found = [model_version_from_json(v) for v in raw.get("model_versions") or []]
             return found, raw.get("next_page_token")
 
-        return self._paged(fetch, offset, max_results, VERSIONS_PAGE)
+        query = ("model-versions", filter_string, tuple(order_by or ()))
+        return self._paged(fetch, offset, max_results, VERSIONS_PAGE, query)
 
     def set_model_version_tag(self, name, version, key, value) -> None:
         body = {"name": name, "version": str(version), "key": key, "value": value}
@@ -335,7 +337,8 @@ class RestRegistryStore:
             found = [logged_model_from_json(m) for m in raw.get("models") or []]
             return found, raw.get("next_page_token")
 
-        return self._paged(fetch, offset, max_results, LOGGED_MODELS_PAGE)
+        query = ("logged-models", tuple(experiment_ids), filter_string)
+        return self._paged(fetch, offset, max_results, LOGGED_MODELS_PAGE, query)
 
     def search_logged_models(self, experiment_ids, max_results=None, offset=0) -> list[LoggedModel]:
         return self._search_logged_models(experiment_ids, None, max_results, offset)
