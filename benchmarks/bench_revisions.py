@@ -100,12 +100,11 @@ def compare(revision: str, plan: Plan, only: tuple[str, ...]) -> dict:
         work_dir = Path(tmp)
         if "import" in only:
             rows.append(measure_import(sides, plan, work_dir))
-        paths: dict[str, str] = {}
         workers = {
             label: Worker("minitrack", work_dir, label=label.replace("@", "-"), env=env)
             for label, env in sides.items()
         }
-        paths.update({label: worker.path for label, worker in workers.items()})
+        paths = {label: worker.path for label, worker in workers.items()}
         try:
             for name in chosen:
                 print(f"  measuring {name} ...", file=sys.stderr, flush=True)

@@ -12,7 +12,7 @@ import os
 import pytest
 from hypothesis import HealthCheck, settings
 
-from minitrack import fluent, uris
+from minitrack import uris
 
 from .store import PreparedStore
 
@@ -29,21 +29,13 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or "ci")
 
 
 @pytest.fixture
-def store(tmp_path, monkeypatch) -> PreparedStore:
-    """A fresh store for one test (shared by all its examples), set as the current one."""
-    monkeypatch.chdir(tmp_path)
-    for var in ("MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_EXPERIMENT_ID"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.delenv("MLFLOW_RUN_ID", raising=False)
+def store(fresh_tracker, tmp_path) -> PreparedStore:
+    """A fresh store for one test (shared by all its examples), set as the current one;
+    tests/conftest.py's ``fresh_tracker`` resets the process state around it."""
     prepared = PreparedStore(tmp_path)
     uris.set_tracking_uri(prepared.tracking_uri)
-    fluent._active_experiment = None
     yield prepared
-    while fluent.active_run():
-        fluent.end_run()
-    uris.set_tracking_uri(None)
-    fluent._active_experiment = None
-    prepared.close()
+    prepared.close()  # its own snapshot connection; fresh_tracker then ends any run left
 
 
 @pytest.fixture(scope="module")

@@ -7,23 +7,13 @@ import math
 import pytest
 
 import minitrack as mlflow
-from minitrack import fluent, uris
 
 
 @pytest.fixture(autouse=True)
-def tracking(tmp_path, monkeypatch):
+def tracking(fresh_tracker, tmp_path):
     """A fresh SQLite tracking store for each test; no run left active afterwards."""
     pytest.importorskip("pandas")
-    monkeypatch.chdir(tmp_path)
-    for var in ("MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_EXPERIMENT_ID"):
-        monkeypatch.delenv(var, raising=False)
-    fluent._active_experiment = None
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
-    yield
-    while mlflow.active_run():
-        mlflow.end_run()
-    uris.set_tracking_uri(None)
-    fluent._active_experiment = None
 
 
 def _sweep():
