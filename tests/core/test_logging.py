@@ -9,6 +9,7 @@ import pytest
 
 import minitrack as mlflow
 from minitrack.entities import Metric, Param, RunTag
+from minitrack.store.sqlite import SqliteStore
 
 
 def test_params_are_strings_and_immutable(tracking_uri):
@@ -24,6 +25,25 @@ def test_params_are_strings_and_immutable(tracking_uri):
         "model": "None",
         "layers": "[1, 2]",
     }
+
+
+def test_a_param_is_logged_only_to_an_active_run_that_exists(client, tmp_path):
+    # log_param writes a new key in one statement and takes a slower path for the rest:
+    # each of those cases must still refuse, or accept, exactly as before.
+    rid = client.create_run("0").info.run_id
+    client.log_param(rid, "depth", 6)
+    client.delete_run(rid)
+    with pytest.raises(mlflow.MlflowException, match="must be in the 'active' state"):
+        client.log_param(rid, "lr", 0.1)
+    client.restore_run(rid)
+    client.log_param(rid, "depth", "6")  # the same text again: accepted, nothing changes
+    with pytest.raises(mlflow.MlflowException, match="Run with id=0{32} not found"):
+        client.log_param("0" * 32, "depth", 6)
+    reader = SqliteStore(client.tracking_uri.removeprefix("sqlite:///"), read_only=True)
+    with pytest.raises(mlflow.MlflowException, match="read-only: the web UI never writes"):
+        reader.log_param(rid, "lr", "0.1")
+    reader.close()
+    assert client.get_run(rid).data.params == {"depth": "6"}
 
 
 def test_metrics_keep_full_history_with_steps_and_timestamps(client, tracking_uri):

@@ -443,12 +443,15 @@ class SqliteStore(SqliteRegistryStore, AbstractStore):
                 conn.execute("ROLLBACK")
             raise
 
+    def _read_only_error(self) -> MinitrackException:
+        return MinitrackException(
+            f"This store ({self.describe()}) is open read-only: the web UI never writes."
+        )
+
     def _write(self, work, *args, hot: bool = False):
         """Run ``work(conn, *args)`` in one BEGIN IMMEDIATE transaction, committed."""
         if self.read_only:
-            raise MinitrackException(
-                f"This store ({self.describe()}) is open read-only: the web UI never writes."
-            )
+            raise self._read_only_error()
         with self._lock:
             conn = self._connection(hot)
 
@@ -464,6 +467,18 @@ class SqliteStore(SqliteRegistryStore, AbstractStore):
                 return result
 
             return self._run(attempt)
+
+    def _write_statement(self, sql: str, args: tuple) -> int:
+        """Run one statement on its own (SQLite commits it atomically) and return its rowcount.
+
+        The per-value logging calls use it when one statement is the whole write: it saves
+        the BEGIN and COMMIT round trips of ``_write``.
+        """
+        if self.read_only:
+            raise self._read_only_error()
+        with self._lock:
+            conn = self._connection(hot=True)
+            return self._run(lambda: conn.execute(sql, args).rowcount)
 
     def _read(self, work, *args):
         """Run ``work(conn, *args)`` on one consistent snapshot."""
@@ -1069,13 +1084,14 @@ class SqliteStore(SqliteRegistryStore, AbstractStore):
 
     def log_param(self, run_id: str, key: str, value: str) -> None:
         args = (run_id, key, value, run_id, LifecycleStage.ACTIVE)
+        if self._write_statement(self._INSERT_PARAM_IF_ACTIVE, args):
+            return  # a new key of an active run: the common case, one statement
 
-        def work(conn):
-            if conn.execute(self._INSERT_PARAM_IF_ACTIVE, args).rowcount == 0:
-                self._require_active_run(conn, run_id)
-                self._insert_params(conn, run_id, [(key, value)])  # same value, or an error
+        def check(conn):
+            self._require_active_run(conn, run_id)
+            self._insert_params(conn, run_id, [(key, value)])  # same value, or an error
 
-        self._write(work, hot=True)
+        self._write(check)
 
     @staticmethod
     def _insert_params(conn, run_id: str, items: list[tuple[str, str]]) -> None:
