@@ -448,10 +448,9 @@ class MlflowClient:
         validation.max_results(limit, validation.MAX_RESULTS_PER_SEARCH)
         if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
             raise MinitrackException(f"offset must be a whole number >= 0, got {offset!r}.")
-        run_ids, total = self._store.search_run_page(
+        return self._store.search_run_page(
             ids, _filter(filter_string), run_view_type, _order_by(order_by), limit, offset
         )
-        return self._store.load_runs(run_ids), total
 
     def load_runs(self, run_ids: list[str]) -> list[Run]:
         """These runs, in this order; unknown ids are left out."""

@@ -23,6 +23,7 @@ import os
 from abc import ABC, abstractmethod
 
 from minitrack.entities import Experiment, Metric, Run, RunInfo, ViewType
+from minitrack.exceptions import RESOURCE_DOES_NOT_EXIST, MinitrackException
 from minitrack.store.registry_base import AbstractRegistryStore
 
 
@@ -306,21 +307,32 @@ class AbstractStore(AbstractRegistryStore, ABC):
     # -- UI: what the pages read, beyond the calls above -----------------------------------
 
     def experiment_activity(self, experiment_ids: list[str]) -> dict[str, ExperimentActivity]:
-        """Active-run counts and last activity of these experiments."""
+        """Active-run counts and last activity of these experiments (unknown ids left out).
+
+        The last activity is the latest of the experiment's creation, its last update and
+        its runs' end (or start) times, as the SQLite store counts it. Each experiment is
+        one get and one search: a REST store's search pages through whole runs, so no run
+        costs a request of its own.
+        """
         out = {}
         for exp_id in experiment_ids:
-            ids = self.search_run_ids([exp_id], "", ViewType.ACTIVE_ONLY, None, None)
-            runs = self.load_runs(ids)
-            times = [r.info.end_time or r.info.start_time for r in runs]
+            try:
+                experiment = self.get_experiment(exp_id)
+            except MinitrackException as error:
+                if error.error_code != RESOURCE_DOES_NOT_EXIST:
+                    raise
+                continue
+            runs = self.search_runs([exp_id], "", ViewType.ACTIVE_ONLY, None, None)
+            times = [experiment.creation_time, experiment.last_update_time]
+            times += [r.info.end_time or r.info.start_time for r in runs]
             times = [t for t in times if t is not None]
             out[exp_id] = ExperimentActivity(len(runs), max(times) if times else None)
         return out
 
     def run_keys(self, experiment_id: str) -> dict[str, list[str]]:
         """The metric, param and tag keys the experiment's active runs have logged."""
-        ids = self.search_run_ids([experiment_id], "", ViewType.ACTIVE_ONLY, None, None)
         keys: dict[str, set[str]] = {"metrics": set(), "params": set(), "tags": set()}
-        for run in self.load_runs(ids):
+        for run in self.search_runs([experiment_id], "", ViewType.ACTIVE_ONLY, None, None):
             keys["metrics"].update(run.data.metrics)
             keys["params"].update(run.data.params)
             keys["tags"].update(run.data.tags)
@@ -334,9 +346,9 @@ class AbstractStore(AbstractRegistryStore, ABC):
         order_by: list[str] | None,
         limit: int,
         offset: int,
-    ) -> tuple[list[str], int]:
-        """One page of matching run ids and how many runs match in all."""
-        every = self.search_run_ids(experiment_ids, filter_string, run_view_type, None, order_by)
+    ) -> tuple[list[Run], int]:
+        """One page of the matching runs and how many runs match in all."""
+        every = self.search_runs(experiment_ids, filter_string, run_view_type, None, order_by)
         return every[offset : offset + limit], len(every)
 
     def metric_histories(self, run_ids: list[str], key: str) -> dict[str, list[Metric]]:

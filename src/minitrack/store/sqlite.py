@@ -1377,8 +1377,8 @@ class SqliteStore(SqliteRegistryStore, AbstractStore):
         order_by: list[str] | None,
         limit: int,
         offset: int,
-    ) -> tuple[list[str], int]:
-        """One page of run ids and, in the same pass, how many runs match in all.
+    ) -> tuple[list[Run], int]:
+        """One page of runs and how many runs match in all, counted in the page's query.
 
         ``with_total`` adds ``COUNT(*) OVER ()``, evaluated over every match before LIMIT,
         so the total costs no second query; past the last page it falls back to a count.
@@ -1399,7 +1399,8 @@ class SqliteStore(SqliteRegistryStore, AbstractStore):
             (total,) = conn.execute(f"SELECT COUNT(*) FROM ({count_sql})", count_args).fetchone()
             return [], total
 
-        return self._read(work)
+        run_ids, total = self._read(work)
+        return self.load_runs(run_ids), total
 
     def metric_histories(self, run_ids: list[str], key: str) -> dict[str, list[Metric]]:
         """Every value of ``key`` for each run, ordered by step, timestamp and value."""
