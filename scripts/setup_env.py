@@ -517,7 +517,11 @@ def setup_venv(args, runner: Runner, prefix: Path, extras: str) -> tuple[list[st
     target = f"{REPO}[{extras}]"
     step(f"Installing the course kit with [{extras}] using {'uv' if uv else 'pip'}")
     if uv:
-        command = [uv, "pip", "install", "--python", str(interpreter), "-e", target]
+        # Compiled, as pip and conda install: without .pyc files every new interpreter (a
+        # kernel, a server) compiles what it imports again, and `import mlflow` takes twice
+        # as long; where PYTHONDONTWRITEBYTECODE is set, it always would.
+        command = [uv, "pip", "install", "--compile-bytecode", "--python", str(interpreter)]
+        command += ["-e", target]
     else:
         command = [str(interpreter), "-m", "pip", "install", "-e", target]
     if uv:
