@@ -520,8 +520,8 @@ def setup_venv(args, runner: Runner, prefix: Path, extras: str) -> tuple[list[st
         # Compiled, as pip and conda install: without .pyc files every new interpreter (a
         # kernel, a server) compiles what it imports again, and `import mlflow` takes twice
         # as long; where PYTHONDONTWRITEBYTECODE is set, it always would.
-        command = [uv, "pip", "install", "--compile-bytecode", "--python", str(interpreter)]
-        command += ["-e", target]
+        command = [uv, "pip", "install", "--compile-bytecode", "--python", str(interpreter),
+                   "-e", target]  # fmt: skip
     else:
         command = [str(interpreter), "-m", "pip", "install", "-e", target]
     if uv:

@@ -27,7 +27,7 @@ def test_params_are_strings_and_immutable(tracking_uri):
     }
 
 
-def test_a_param_is_logged_only_to_an_active_run_that_exists(client, tmp_path):
+def test_a_param_is_logged_only_to_an_active_run_that_exists(client):
     # log_param writes a new key in one statement and takes a slower path for the rest:
     # each of those cases must still refuse, or accept, exactly as before.
     rid = client.create_run("0").info.run_id

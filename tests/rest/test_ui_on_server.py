@@ -43,12 +43,12 @@ def two_uis(tmp_path_factory):
 
 
 def _both(two_uis, endpoint: str, **params):
-    on_server, on_file, *_ = two_uis
-    status, theirs = get_json(on_server, endpoint, **params)
-    assert status == 200, theirs
-    status, ours = get_json(on_file, endpoint, **params)
-    assert status == 200, ours
-    return theirs, ours
+    ui_on_server, ui_on_file, *_ = two_uis
+    status, through_server = get_json(ui_on_server, endpoint, **params)
+    assert status == 200, through_server
+    status, from_file = get_json(ui_on_file, endpoint, **params)
+    assert status == 200, from_file
+    return through_server, from_file
 
 
 def test_the_experiment_list_and_one_experiment_agree(two_uis):
